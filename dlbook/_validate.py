@@ -1,0 +1,63 @@
+"""Input checks shared by every public function.
+
+Each helper raises ``ValueError`` with a message that names what was expected
+and what was received, so a reader who passes the wrong thing learns why.
+"""
+
+import numpy as np
+
+FLOAT_DTYPES = (np.float32, np.float64)
+
+
+def as_float_array(x, name="x"):
+    """Return ``x`` as a float32 or float64 ndarray (no copy when it already is one).
+
+    Integer and boolean input is promoted to float64; float16 to float32.
+    Non-numeric input (strings, objects, complex) raises ``ValueError``.
+    """
+    if isinstance(x, np.ndarray) and x.dtype in FLOAT_DTYPES:
+        return x
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as exc:  # ragged lists and the like
+        raise ValueError(f"{name}: expected a numeric array, got {type(x).__name__} ({exc})") from None
+    if arr.dtype == np.float16:
+        return arr.astype(np.float32)
+    if arr.dtype.kind in "biu":
+        return arr.astype(np.float64)
+    if arr.dtype.kind != "f":
+        raise ValueError(
+            f"{name}: expected a real numeric array (float32 or float64), got dtype {arr.dtype}"
+        )
+    return arr.astype(np.float64) if arr.dtype not in FLOAT_DTYPES else arr
+
+
+def check_ndim(x, ndim, name="x", layout=None):
+    """Raise ``ValueError`` unless ``x.ndim == ndim``; ``layout`` (e.g. ``"(N, C, H, W)"``) goes in the message."""
+    if x.ndim != ndim:
+        want = f"{ndim}-D {layout}" if layout else f"{ndim}-D"
+        raise ValueError(f"{name}: expected a {want} array, got shape {x.shape}")
+
+
+def check_shape(x, shape, name="x"):
+    """Raise ``ValueError`` unless ``x.shape == shape``."""
+    if tuple(x.shape) != tuple(shape):
+        raise ValueError(f"{name}: expected shape {tuple(shape)}, got {tuple(x.shape)}")
+
+
+def check_finite(x, name="x"):
+    """Raise ``ValueError`` if ``x`` holds NaN or infinity."""
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name}: expected finite values, got NaN or infinity")
+
+
+def check_positive_int(value, name):
+    """Raise ``ValueError`` unless ``value`` is an integer >= 1."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name}: expected an integer >= 1, got {value!r}")
+
+
+def check_nonnegative_int(value, name):
+    """Raise ``ValueError`` unless ``value`` is an integer >= 0."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name}: expected an integer >= 0, got {value!r}")

@@ -1,0 +1,160 @@
+"""Activation functions (激活函数) and their derivatives — book page: docs/02-networks/activations.md.
+
+Every function takes an array (or anything ``np.asarray`` accepts) of any shape and returns
+an array of the same shape and dtype: float32 stays float32, float64 stays float64,
+integers become float64. Non-numeric input raises ``ValueError``.
+
+The elementwise kernels are numba ufuncs (``@vectorize``), compiled once per dtype and cached
+on disk. Beside each one sits the plain NumPy formula it must agree with
+(``REFERENCE[name]``); tests/test_activations.py checks that they do.
+"""
+
+import numpy as np
+from numba import vectorize
+
+from ._validate import as_float_array
+
+__all__ = [
+    "step",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "softmax",
+    "sigmoid_grad",
+    "tanh_grad",
+    "relu_grad",
+    "REFERENCE",
+]
+
+_SIGS = ["float32(float32)", "float64(float64)"]
+
+
+@vectorize(_SIGS, cache=True)
+def _step(x):
+    return 1.0 if x >= 0 else 0.0
+
+
+@vectorize(_SIGS, cache=True)
+def _sigmoid(x):
+    # Two branches so exp never overflows: exp(-x) for x >= 0, exp(x) for x < 0.
+    if x >= 0:
+        return 1.0 / (1.0 + np.exp(-x))
+    z = np.exp(x)
+    return z / (1.0 + z)
+
+
+@vectorize(_SIGS, cache=True)
+def _sigmoid_grad(x):
+    if x >= 0:
+        s = 1.0 / (1.0 + np.exp(-x))
+    else:
+        z = np.exp(x)
+        s = z / (1.0 + z)
+    return s * (1.0 - s)
+
+
+@vectorize(_SIGS, cache=True)
+def _tanh_grad(x):
+    t = np.tanh(x)
+    return 1.0 - t * t
+
+
+@vectorize(_SIGS, cache=True)
+def _relu(x):
+    return x if x > 0 else 0.0  # numba casts 0.0 to the signature's dtype
+
+
+@vectorize(_SIGS, cache=True)
+def _relu_grad(x):
+    return 1.0 if x > 0 else 0.0
+
+
+def step(x):
+    """Step function (阶跃函数): 1 where ``x >= 0``, else 0.
+
+    x: any shape -> same shape and dtype.
+    """
+    return _step(as_float_array(x))
+
+
+def sigmoid(x):
+    """Logistic sigmoid ``1 / (1 + exp(-x))``, in (0, 1); never overflows.
+
+    x: any shape -> same shape and dtype.
+    """
+    return _sigmoid(as_float_array(x))
+
+
+def sigmoid_grad(x):
+    """Derivative of :func:`sigmoid` at ``x``: ``s * (1 - s)`` with ``s = sigmoid(x)``.
+
+    x: any shape -> same shape and dtype.
+    """
+    return _sigmoid_grad(as_float_array(x))
+
+
+def tanh(x):
+    """Hyperbolic tangent ``(1 - exp(-2x)) / (1 + exp(-2x))``, in (-1, 1).
+
+    x: any shape -> same shape and dtype. (NumPy's ``tanh`` is already a fast,
+    overflow-free ufunc, so this one only checks and passes the input on.)
+    """
+    return np.tanh(as_float_array(x))
+
+
+def tanh_grad(x):
+    """Derivative of :func:`tanh` at ``x``: ``1 - tanh(x)**2``.
+
+    x: any shape -> same shape and dtype.
+    """
+    return _tanh_grad(as_float_array(x))
+
+
+def relu(x):
+    """Rectified linear unit (修正线性单元): ``x`` where ``x > 0``, else 0.
+
+    x: any shape -> same shape and dtype.
+    """
+    return _relu(as_float_array(x))
+
+
+def relu_grad(x):
+    """Derivative of :func:`relu` at ``x``: 1 where ``x > 0``, else 0 (0 at ``x == 0`` too).
+
+    x: any shape -> same shape and dtype.
+    """
+    return _relu_grad(as_float_array(x))
+
+
+def softmax(x, axis=-1):
+    """Softmax along ``axis``: ``exp(x_i) / sum_j exp(x_j)``; each slice sums to 1.
+
+    x: any shape with at least one dimension -> same shape and dtype.
+    Subtracting the maximum first leaves the result unchanged (the common factor
+    ``exp(-max)`` cancels) and keeps every ``exp`` at most 1, so any finite input
+    works, e.g. ``[1000, 1001, 1002]``.
+    """
+    x = as_float_array(x)
+    if x.ndim == 0:
+        raise ValueError("softmax: expected an array with at least 1 dimension, got a scalar")
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"softmax: axis {axis} is out of range for an array of shape {x.shape}")
+    z = np.exp(x - x.max(axis=axis, keepdims=True))
+    return z / z.sum(axis=axis, keepdims=True)
+
+
+def _ref_sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# Plain NumPy formulas, the oracle the numba kernels are tested against.
+REFERENCE = {
+    "step": lambda x: np.where(x >= 0, 1.0, 0.0).astype(x.dtype),
+    "sigmoid": _ref_sigmoid,
+    "sigmoid_grad": lambda x: _ref_sigmoid(x) * (1 - _ref_sigmoid(x)),
+    "tanh": lambda x: (1 - np.exp(-2 * x)) / (1 + np.exp(-2 * x)),
+    "tanh_grad": lambda x: 1 - np.tanh(x) ** 2,
+    "relu": lambda x: np.maximum(x, 0),
+    "relu_grad": lambda x: (x > 0).astype(x.dtype),
+    "softmax": lambda x: np.exp(x) / np.exp(x).sum(axis=-1, keepdims=True),
+}

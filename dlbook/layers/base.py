@@ -1,0 +1,27 @@
+"""The protocol every layer follows; see the package docstring of :mod:`dlbook.layers`."""
+
+
+class Layer:
+    """Base class: a layer with ``params``/``grads`` dicts, ``forward`` and ``backward``.
+
+    ``train`` is True by default; layers that behave differently at test time
+    (dropout, say) read it. ``Sequential.train()``/``eval()`` set it on every layer.
+    """
+
+    def __init__(self):
+        self.params = {}
+        self.grads = {}
+        self.train = True
+
+    def forward(self, x):
+        raise NotImplementedError
+
+    def backward(self, dout):
+        raise NotImplementedError
+
+    def __call__(self, x):
+        return self.forward(x)
+
+    def __repr__(self):
+        shapes = ", ".join(f"{k}={tuple(v.shape)}" for k, v in self.params.items())
+        return f"{type(self).__name__}({shapes})"

@@ -1,0 +1,71 @@
+"""The site builds under ``mkdocs build --strict`` and the built pages keep their promises.
+
+The build runs once per test session (fixture ``built_site``); other site tests
+(browser, links) reuse its output directory.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory):
+    site = tmp_path_factory.mktemp("site")
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", DLBOOK_PROGRESS="0", MPLBACKEND="Agg")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
+    return site
+
+
+def _html_pages(site):
+    return sorted(p for p in site.rglob("*.html") if p.name != "404.html")
+
+
+@pytest.mark.slow
+def test_build_strict_succeeds(built_site):
+    assert (built_site / "index.html").exists()
+    assert (built_site / "02-networks" / "index.html").exists()
+
+
+@pytest.mark.slow
+def test_no_page_references_anything_outside_the_site(built_site):
+    """No <script src>, <link href> or <img src> points at another host (fonts, CDNs)."""
+    external = re.compile(r"""(?:src|href)\s*=\s*["'](?:https?:)?//(?!dlbook\.example\.org)""", re.I)
+    asset = re.compile(r"<(?:script|link|img|iframe|source)\b[^>]*>", re.I)
+    offenders = []
+    for page in _html_pages(built_site):
+        for tag in asset.findall(page.read_text(encoding="utf-8")):
+            if external.search(tag) and "rel=\"canonical\"" not in tag:
+                offenders.append(f"{page.relative_to(built_site)}: {tag[:120]}")
+    assert not offenders, "\n".join(offenders)
+
+
+@pytest.mark.slow
+def test_figures_are_drawn_at_build_time(built_site):
+    """Pages that plot carry their figures inline; nothing under docs/ is a committed raster image."""
+    committed = [p for p in (ROOT / "docs").rglob("*") if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".gif"}]
+    assert not committed, f"hand-made images committed: {committed}"
+    html = (built_site / "02-networks" / "activations" / "index.html")
+    if html.exists():
+        assert "data:image/svg+xml;base64," in html.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_math_is_marked_for_katex(built_site):
+    """Markdown math is wrapped by arithmatex and the vendored KaTeX is linked from every page."""
+    for page in _html_pages(built_site):
+        text = page.read_text(encoding="utf-8")
+        assert "assets/katex/katex.min.js" in text, page
