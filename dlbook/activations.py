@@ -28,6 +28,12 @@ __all__ = [
 
 _SIGS = ["float32(float32)", "float64(float64)"]
 
+# The compiled loops compare with SIMD instructions that set the "invalid" flag on NaN,
+# which numpy would report as a RuntimeWarning; NaN in gives a defined result out, so
+# the comparison kernels run with that flag ignored.
+def _quiet_nan():
+    return np.errstate(invalid="ignore")
+
 
 @vectorize(_SIGS, cache=True)
 def _step(x):
@@ -61,7 +67,10 @@ def _tanh_grad(x):
 
 @vectorize(_SIGS, cache=True)
 def _relu(x):
-    return x if x > 0 else 0.0  # numba casts 0.0 to the signature's dtype
+    # NaN passes through, as in np.maximum(x, 0); numba casts 0.0 to the signature's dtype.
+    if x != x:
+        return x
+    return x if x > 0 else 0.0
 
 
 @vectorize(_SIGS, cache=True)
@@ -74,7 +83,9 @@ def step(x):
 
     x: any shape -> same shape and dtype.
     """
-    return _step(as_float_array(x))
+    x = as_float_array(x)
+    with _quiet_nan():
+        return _step(x)
 
 
 def sigmoid(x):
@@ -115,7 +126,9 @@ def relu(x):
 
     x: any shape -> same shape and dtype.
     """
-    return _relu(as_float_array(x))
+    x = as_float_array(x)
+    with _quiet_nan():
+        return _relu(x)
 
 
 def relu_grad(x):
@@ -123,7 +136,9 @@ def relu_grad(x):
 
     x: any shape -> same shape and dtype.
     """
-    return _relu_grad(as_float_array(x))
+    x = as_float_array(x)
+    with _quiet_nan():
+        return _relu_grad(x)
 
 
 def softmax(x, axis=-1):
@@ -137,9 +152,16 @@ def softmax(x, axis=-1):
     x = as_float_array(x)
     if x.ndim == 0:
         raise ValueError("softmax: expected an array with at least 1 dimension, got a scalar")
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise ValueError(f"softmax: axis must be an integer, got {axis!r}")
     if not -x.ndim <= axis < x.ndim:
         raise ValueError(f"softmax: axis {axis} is out of range for an array of shape {x.shape}")
-    z = np.exp(x - x.max(axis=axis, keepdims=True))
+    if x.shape[axis] == 0:
+        raise ValueError(f"softmax: axis {axis} of an array of shape {x.shape} is empty; nothing to normalise")
+    # x - max can only overflow towards -inf (e.g. -1.7e308 - 1.7e308), and exp(-inf) = 0
+    # is then the right share, so that overflow is not worth a warning.
+    with np.errstate(over="ignore"):
+        z = np.exp(x - x.max(axis=axis, keepdims=True))
     return z / z.sum(axis=axis, keepdims=True)
 
 

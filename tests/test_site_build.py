@@ -1,33 +1,15 @@
 """The site builds under ``mkdocs build --strict`` and the built pages keep their promises.
 
-The build runs once per test session (fixture ``built_site``); other site tests
+The build runs once per test session (fixture ``built_site`` in tests/conftest.py); other site tests
 (browser, links) reuse its output directory.
 """
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="session")
-def built_site(tmp_path_factory):
-    site = tmp_path_factory.mktemp("site")
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", DLBOOK_PROGRESS="0", MPLBACKEND="Agg")
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
-    return site
 
 
 def _html_pages(site):

@@ -1,0 +1,758 @@
+"""Convolution (卷积) and pooling (池化) kernels — book pages: docs/04-cnn-rnn/convolution.md,
+docs/04-cnn-rnn/pooling.md and docs/04-cnn-rnn/speed.md.
+
+Shapes (NCHW throughout):
+
+- ``x``:  (N, C, H, W)    a batch of N images with C channels
+- ``w``:  (K, C, R, S)    K filters, each C x R x S
+- ``b``:  (K,)            one bias per filter
+- ``y``:  (N, K, OH, OW)  with ``OH = (H + 2*pad - R) // stride + 1`` (same for W)
+
+``stride`` and ``pad`` (and the pooling ``size``) are an int or an ``(h, w)`` pair.
+As in deep-learning libraries, "convolution" here is **cross-correlation**: the kernel is
+not flipped (the book's convolution page explains the difference).
+
+Output size. :func:`conv_output_size` is the course's formula and is strict: it raises
+when ``(size + 2*pad - filter_size) / stride`` is not a whole number. :func:`conv2d` and
+the pooling functions are forgiving, like PyTorch: they use floor division, so rows and
+columns that no window reaches at the bottom/right are ignored (their gradient is zero).
+
+Implementations. Every kernel exists twice: a plain-loop ``*_reference`` function that
+reads like the formula (the oracle of tests/test_conv.py), and a fast path. The fast
+convolution picks one of two strategies by shape (:func:`conv2d` ``method="auto"``):
+
+- ``"direct"``: numba loops, parallel over (sample, filter) pairs, each step adding
+  ``w[k, c, r, s] * (a contiguous input row)`` to an output row. Best for few channels
+  (the first layer of a CNN), where a matrix product would be tiny.
+- ``"gemm"``: numba im2col into a reused workspace laid out ``(N, C*R*S, OH*OW)`` so that
+  ``w.reshape(K, -1) @ cols[n]`` lands in ``y[n]`` already in NCHW order, then BLAS.
+  Backward: BLAS for ``dw`` and the column gradient, numba col2im for ``dx``.
+  Channel-heavy layers need BLAS: direct loops top out far below the matmul roof.
+
+Only one thread pool works at a time: the numba kernels and the BLAS calls run one after
+the other, never nested (BLAS is never called from inside a numba ``prange``).
+
+The public :func:`im2col` / :func:`col2im` are the readable NumPy versions the reader meets
+in *Deep Learning from Scratch*, with its layout (see their docstrings).
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from ._validate import as_float_array, check_ndim
+
+__all__ = [
+    "conv_output_size",
+    "conv2d",
+    "conv2d_backward",
+    "max_pool2d",
+    "max_pool2d_backward",
+    "avg_pool2d",
+    "avg_pool2d_backward",
+    "im2col",
+    "col2im",
+    "conv2d_reference",
+    "conv2d_backward_reference",
+    "conv2d_im2col",
+    "max_pool2d_reference",
+    "max_pool2d_backward_reference",
+    "avg_pool2d_reference",
+    "avg_pool2d_backward_reference",
+    "clear_workspace",
+]
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _pair(value, name, minimum):
+    """``value`` as an ``(h, w)`` pair of ints >= ``minimum``; ValueError naming it otherwise."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name}: expected an int or an (h, w) pair, got {value!r}")
+        pair = tuple(value)
+    else:
+        pair = (value, value)
+    for v in pair:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < minimum:
+            raise ValueError(f"{name}: expected an integer >= {minimum} (or a pair of them), got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def conv_output_size(size, filter_size, stride=1, pad=0):
+    """The course's output-size formula: ``(size + 2*pad - filter_size) / stride + 1``.
+
+    size, filter_size: int >= 1; stride: int >= 1; pad: int >= 0 -> int >= 1.
+    Raises ``ValueError`` naming the numbers when ``(size + 2*pad - filter_size) / stride``
+    is not a whole number >= 0 (the filter does not fit, or the strides do not tile the
+    padded input exactly). :func:`conv2d` itself is forgiving and floors instead.
+
+    >>> conv_output_size(28, 5, stride=3, pad=2), conv_output_size(31, 5, stride=3, pad=2)
+    (10, 11)
+    """
+    for value, name in ((size, "size"), (filter_size, "filter_size"), (stride, "stride")):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name}: expected an integer >= 1, got {value!r}")
+    if isinstance(pad, (bool, np.bool_)) or not isinstance(pad, (int, np.integer)) or pad < 0:
+        raise ValueError(f"pad: expected an integer >= 0, got {pad!r}")
+    span = size + 2 * pad - filter_size
+    if span < 0 or span % stride:
+        raise ValueError(
+            f"(size + 2*pad - filter_size) / stride = ({size} + 2*{pad} - {filter_size}) / {stride}"
+            f" = {span / stride:g} is not a whole number >= 0"
+        )
+    return int(span // stride + 1)
+
+
+def _floor_out(size, k, stride, pad):
+    return (size + 2 * pad - k) // stride + 1
+
+
+def _common_dtype(*arrays):
+    dt = np.result_type(*arrays)
+    return np.float64 if dt == np.float64 else np.float32
+
+
+def _check_conv(x, w, b, stride, pad, name_x="x"):
+    """Validate and convert conv inputs; return (x, w, b, (sh, sw), (ph, pw), (OH, OW))."""
+    x = as_float_array(x, name_x)
+    w = as_float_array(w, "w")
+    check_ndim(x, 4, name_x, "(N, C, H, W)")
+    check_ndim(w, 4, "w", "(K, C, R, S)")
+    sh, sw = _pair(stride, "stride", 1)
+    ph, pw = _pair(pad, "pad", 0)
+    N, C, H, W = x.shape
+    K, Cw, R, S = w.shape
+    if C != Cw:
+        raise ValueError(
+            f"channel mismatch: {name_x} has C={C} channels, shape {x.shape}, but w expects C={Cw},"
+            f" shape {w.shape} (w is (K, C, R, S))"
+        )
+    if R > H + 2 * ph or S > W + 2 * pw:
+        raise ValueError(
+            f"kernel larger than padded input: w {w.shape} has (R, S)=({R}, {S}) but {name_x} {x.shape}"
+            f" padded by {(ph, pw)} is ({H + 2 * ph}, {W + 2 * pw})"
+        )
+    if min(x.shape) == 0 or min(w.shape) == 0:
+        raise ValueError(f"empty input: {name_x} {x.shape}, w {w.shape}")
+    dt = _common_dtype(x, w) if b is None else _common_dtype(x, w, as_float_array(b, "b"))
+    x = np.ascontiguousarray(x, dtype=dt)
+    w = np.ascontiguousarray(w, dtype=dt)
+    if b is not None:
+        b = np.ascontiguousarray(as_float_array(b, "b"), dtype=dt)
+        if b.shape != (K,):
+            raise ValueError(f"b: expected shape ({K},) (one bias per filter of w {w.shape}), got {b.shape}")
+    out = (_floor_out(H, R, sh, ph), _floor_out(W, S, sw, pw))
+    return x, w, b, (sh, sw), (ph, pw), out
+
+
+def _check_pool(x, size, stride, name="x"):
+    x = as_float_array(x, name)
+    check_ndim(x, 4, name, "(N, C, H, W)")
+    kh, kw = _pair(size, "size", 1)
+    sh, sw = (kh, kw) if stride is None else _pair(stride, "stride", 1)
+    H, W = x.shape[2:]
+    if kh > H or kw > W:
+        raise ValueError(f"pool window {(kh, kw)} larger than the input's (H, W)=({H}, {W}); x {x.shape}")
+    if min(x.shape) == 0:
+        raise ValueError(f"empty input: {name} {x.shape}")
+    out = ((H - kh) // sh + 1, (W - kw) // sw + 1)
+    return np.ascontiguousarray(x), (kh, kw), (sh, sw), out
+
+
+def _check_dy(dy, expected, dtype):
+    dy = as_float_array(dy, "dy")
+    if dy.shape != tuple(expected):
+        raise ValueError(f"dy: expected shape {tuple(expected)} (the forward output's), got {dy.shape}")
+    return np.ascontiguousarray(dy, dtype=dtype)
+
+
+# --------------------------------------------------------------------------- reference (plain loops)
+
+
+def conv2d_reference(x, w, b=None, stride=1, pad=0):
+    """Plain-loop convolution (the oracle): every output is one window times the filter.
+
+    x: (N, C, H, W), w: (K, C, R, S), b: (K,) or None -> y: (N, K, OH, OW).
+    """
+    x, w, b, (sh, sw), (ph, pw), (OH, OW) = _check_conv(x, w, b, stride, pad)
+    N, K, R, S = x.shape[0], w.shape[0], w.shape[2], w.shape[3]
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    y = np.zeros((N, K, OH, OW), dtype=x.dtype)
+    for n in range(N):
+        for k in range(K):
+            for i in range(OH):
+                for j in range(OW):
+                    window = xp[n, :, i * sh : i * sh + R, j * sw : j * sw + S]
+                    y[n, k, i, j] = np.sum(window * w[k]) + (b[k] if b is not None else 0)
+    return y
+
+
+def conv2d_backward_reference(dy, x, w, stride=1, pad=0):
+    """Plain-loop gradients of :func:`conv2d_reference`: each output spreads ``dy`` back over its window.
+
+    dy: (N, K, OH, OW), x: (N, C, H, W), w: (K, C, R, S) -> dx (N, C, H, W), dw (K, C, R, S), db (K,).
+    """
+    x, w, _, (sh, sw), (ph, pw), (OH, OW) = _check_conv(x, w, None, stride, pad)
+    N, C, H, W = x.shape
+    K, _, R, S = w.shape
+    dy = _check_dy(dy, (N, K, OH, OW), x.dtype)
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    dxp = np.zeros_like(xp)
+    dw = np.zeros_like(w)
+    for n in range(N):
+        for k in range(K):
+            for i in range(OH):
+                for j in range(OW):
+                    g = dy[n, k, i, j]
+                    dw[k] += g * xp[n, :, i * sh : i * sh + R, j * sw : j * sw + S]
+                    dxp[n, :, i * sh : i * sh + R, j * sw : j * sw + S] += g * w[k]
+    dx = dxp[:, :, ph : ph + H, pw : pw + W].copy()
+    return dx, dw, dy.sum(axis=(0, 2, 3))
+
+
+def _pool_reference(x, size, stride, reduce):
+    x, (kh, kw), (sh, sw), (OH, OW) = _check_pool(x, size, stride)
+    N, C = x.shape[:2]
+    y = np.zeros((N, C, OH, OW), dtype=x.dtype)
+    for n in range(N):
+        for c in range(C):
+            for i in range(OH):
+                for j in range(OW):
+                    y[n, c, i, j] = reduce(x[n, c, i * sh : i * sh + kh, j * sw : j * sw + kw])
+    return y
+
+
+def max_pool2d_reference(x, size=2, stride=None):
+    """Plain-loop max pooling. x: (N, C, H, W) -> (N, C, OH, OW), OH = (H - size) // stride + 1."""
+    return _pool_reference(x, size, stride, np.max)
+
+
+def avg_pool2d_reference(x, size=2, stride=None):
+    """Plain-loop average pooling. x: (N, C, H, W) -> (N, C, OH, OW)."""
+    return _pool_reference(x, size, stride, np.mean)
+
+
+def max_pool2d_backward_reference(dy, x, size=2, stride=None):
+    """Plain-loop max-pool gradient: each ``dy`` goes to its window's first maximum (row-major).
+
+    dy: (N, C, OH, OW), x: (N, C, H, W) -> dx: (N, C, H, W). Overlapping windows add up.
+    """
+    x, (kh, kw), (sh, sw), (OH, OW) = _check_pool(x, size, stride)
+    N, C = x.shape[:2]
+    dy = _check_dy(dy, (N, C, OH, OW), x.dtype)
+    dx = np.zeros_like(x)
+    for n in range(N):
+        for c in range(C):
+            for i in range(OH):
+                for j in range(OW):
+                    window = x[n, c, i * sh : i * sh + kh, j * sw : j * sw + kw]
+                    r, s = np.unravel_index(np.argmax(window), window.shape)  # first maximum
+                    dx[n, c, i * sh + r, j * sw + s] += dy[n, c, i, j]
+    return dx
+
+
+def avg_pool2d_backward_reference(dy, x, size=2, stride=None):
+    """Plain-loop average-pool gradient: each ``dy`` is shared equally by its window.
+
+    dy: (N, C, OH, OW), x: (N, C, H, W) -> dx: (N, C, H, W).
+    """
+    x, (kh, kw), (sh, sw), (OH, OW) = _check_pool(x, size, stride)
+    N, C = x.shape[:2]
+    dy = _check_dy(dy, (N, C, OH, OW), x.dtype)
+    dx = np.zeros_like(x)
+    for n in range(N):
+        for c in range(C):
+            for i in range(OH):
+                for j in range(OW):
+                    dx[n, c, i * sh : i * sh + kh, j * sw : j * sw + kw] += dy[n, c, i, j] / (kh * kw)
+    return dx
+
+
+# --------------------------------------------------------------------------- im2col (readable NumPy)
+
+
+def im2col(x, filter_h, filter_w=None, stride=1, pad=0):
+    """Unfold every filter-sized window of ``x`` into one row (NumPy, *Deep Learning from Scratch* layout).
+
+    x: (N, C, H, W) -> cols: (N*OH*OW, C*filter_h*filter_w).
+    Row ``(n*OH + i)*OW + j`` holds the window whose top-left corner is output ``(i, j)`` of
+    sample ``n``; its columns run over (c, r, s) in C order, matching ``w.reshape(K, -1)``.
+    So ``cols @ w.reshape(K, -1).T`` is the convolution with shape (N*OH*OW, K).
+    ``filter_w`` defaults to ``filter_h``; OH, OW use floor division as in :func:`conv2d`.
+    """
+    filter_w = filter_h if filter_w is None else filter_w
+    x = as_float_array(x)
+    check_ndim(x, 4, "x", "(N, C, H, W)")
+    dummy = np.empty((1, x.shape[1], *_pair((filter_h, filter_w), "filter size", 1)), dtype=x.dtype)
+    x, _, _, (sh, sw), (ph, pw), (OH, OW) = _check_conv(x, dummy, None, stride, pad)
+    N, C = x.shape[:2]
+    R, S = dummy.shape[2:]
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    col = np.empty((N, C, R, S, OH, OW), dtype=x.dtype)
+    for r in range(R):  # one strided slice per filter offset: R*S copies, not N*OH*OW
+        for s in range(S):
+            col[:, :, r, s] = xp[:, :, r : r + sh * OH : sh, s : s + sw * OW : sw]
+    return col.transpose(0, 4, 5, 1, 2, 3).reshape(N * OH * OW, -1)
+
+
+def col2im(cols, x_shape, filter_h, filter_w=None, stride=1, pad=0):
+    """Fold rows of :func:`im2col`'s layout back into an image, **adding** overlapping entries.
+
+    cols: (N*OH*OW, C*filter_h*filter_w), x_shape: (N, C, H, W) -> (N, C, H, W).
+    This is the adjoint of :func:`im2col` (``sum(im2col(x) * g) == sum(x * col2im(g, x.shape, ...))``),
+    which is exactly what backpropagation through im2col needs.
+    """
+    filter_w = filter_h if filter_w is None else filter_w
+    cols = as_float_array(cols, "cols")
+    if len(tuple(x_shape)) != 4:
+        raise ValueError(f"x_shape: expected (N, C, H, W), got {tuple(x_shape)}")
+    N, C, H, W = (int(v) for v in x_shape)
+    dummy_x = np.empty((1, C, H, W), dtype=cols.dtype)
+    dummy_w = np.empty((1, C, *_pair((filter_h, filter_w), "filter size", 1)), dtype=cols.dtype)
+    _, _, _, (sh, sw), (ph, pw), (OH, OW) = _check_conv(dummy_x, dummy_w, None, stride, pad)
+    R, S = dummy_w.shape[2:]
+    expected = (N * OH * OW, C * R * S)
+    check_ndim(cols, 2, "cols", "(N*OH*OW, C*R*S)")
+    if cols.shape != expected:
+        raise ValueError(f"cols: expected shape {expected} for x_shape {(N, C, H, W)}, got {cols.shape}")
+    col = cols.reshape(N, OH, OW, C, R, S).transpose(0, 3, 4, 5, 1, 2)
+    xp = np.zeros((N, C, H + 2 * ph + sh - 1, W + 2 * pw + sw - 1), dtype=cols.dtype)
+    for r in range(R):
+        for s in range(S):
+            xp[:, :, r : r + sh * OH : sh, s : s + sw * OW : sw] += col[:, :, r, s]
+    return xp[:, :, ph : ph + H, pw : pw + W].copy()
+
+
+def conv2d_im2col(x, w, b=None, stride=1, pad=0):
+    """Convolution as one matrix product, the NumPy way (*Deep Learning from Scratch*).
+
+    x: (N, C, H, W), w: (K, C, R, S), b: (K,) or None -> (N, K, OH, OW).
+    """
+    x, w, b, stride, pad, (OH, OW) = _check_conv(x, w, b, stride, pad)
+    N, K = x.shape[0], w.shape[0]
+    y = im2col(x, w.shape[2], w.shape[3], stride, pad) @ w.reshape(K, -1).T
+    if b is not None:
+        y += b
+    return y.reshape(N, OH, OW, K).transpose(0, 3, 1, 2).copy()
+
+
+# --------------------------------------------------------------------------- numba kernels
+# Conventions: accumulate in the input dtype; index through slice views (rows), never
+# computed flat offsets; padding is handled by clipping index ranges, never by copying x.
+
+
+@njit(cache=True, parallel=True)
+def _conv_direct_fwd(x, w, y, sh, sw, ph, pw):
+    N, C, H, W = x.shape
+    K, _, R, S = w.shape
+    OH, OW = y.shape[2], y.shape[3]
+    zero = x.dtype.type(0)
+    for task in prange(N * K):
+        n = task // K
+        k = task - n * K
+        yk = y[n, k]
+        for i in range(OH):
+            for j in range(OW):
+                yk[i, j] = zero
+        for c in range(C):
+            xc = x[n, c]
+            wk = w[k, c]
+            for r in range(R):
+                for i in range(OH):
+                    ih = i * sh + r - ph
+                    if ih < 0 or ih >= H:
+                        continue
+                    xrow = xc[ih]
+                    yrow = yk[i]
+                    for s in range(S):
+                        wv = wk[r, s]
+                        j0 = 0
+                        while j0 < OW and j0 * sw + s - pw < 0:
+                            j0 += 1
+                        j1 = OW
+                        while j1 > j0 and (j1 - 1) * sw + s - pw >= W:
+                            j1 -= 1
+                        off = s - pw
+                        if sw == 1:
+                            for j in range(j0, j1):
+                                yrow[j] += wv * xrow[j + off]
+                        else:
+                            for j in range(j0, j1):
+                                yrow[j] += wv * xrow[j * sw + off]
+
+
+@njit(cache=True, parallel=True)
+def _conv_direct_dx(dy, w, dx, sh, sw, ph, pw):
+    N, C, H, W = dx.shape
+    K, _, R, S = w.shape
+    OH, OW = dy.shape[2], dy.shape[3]
+    zero = dx.dtype.type(0)
+    for task in prange(N * C):
+        n = task // C
+        c = task - n * C
+        dxc = dx[n, c]
+        for ih in range(H):
+            for iw in range(W):
+                dxc[ih, iw] = zero
+        for k in range(K):
+            dyk = dy[n, k]
+            wk = w[k, c]
+            for r in range(R):
+                for i in range(OH):
+                    ih = i * sh + r - ph
+                    if ih < 0 or ih >= H:
+                        continue
+                    dxrow = dxc[ih]
+                    dyrow = dyk[i]
+                    for s in range(S):
+                        wv = wk[r, s]
+                        j0 = 0
+                        while j0 < OW and j0 * sw + s - pw < 0:
+                            j0 += 1
+                        j1 = OW
+                        while j1 > j0 and (j1 - 1) * sw + s - pw >= W:
+                            j1 -= 1
+                        off = s - pw
+                        if sw == 1:
+                            for j in range(j0, j1):
+                                dxrow[j + off] += wv * dyrow[j]
+                        else:
+                            for j in range(j0, j1):
+                                dxrow[j * sw + off] += wv * dyrow[j]
+
+
+@njit(cache=True, parallel=True)
+def _conv_direct_dw(dy, x, dw, sh, sw, ph, pw):
+    N, C, H, W = x.shape
+    K, _, R, S = dw.shape
+    OH, OW = dy.shape[2], dy.shape[3]
+    for task in prange(K * C):
+        k = task // C
+        c = task - k * C
+        for r in range(R):
+            for s in range(S):
+                acc = x.dtype.type(0)
+                j0 = 0
+                while j0 < OW and j0 * sw + s - pw < 0:
+                    j0 += 1
+                j1 = OW
+                while j1 > j0 and (j1 - 1) * sw + s - pw >= W:
+                    j1 -= 1
+                off = s - pw
+                for n in range(N):
+                    dyk = dy[n, k]
+                    xc = x[n, c]
+                    for i in range(OH):
+                        ih = i * sh + r - ph
+                        if ih < 0 or ih >= H:
+                            continue
+                        xrow = xc[ih]
+                        dyrow = dyk[i]
+                        if sw == 1:
+                            for j in range(j0, j1):
+                                acc += dyrow[j] * xrow[j + off]
+                        else:
+                            for j in range(j0, j1):
+                                acc += dyrow[j] * xrow[j * sw + off]
+                dw[k, c, r, s] = acc
+
+
+@njit(cache=True, parallel=True)
+def _im2col_nchw(x, R, S, sh, sw, ph, pw, OH, OW, cols):
+    """cols[n, (c*R + r)*S + s, i*OW + j] = x_padded[n, c, i*sh + r, j*sw + s]."""
+    N, C, H, W = x.shape
+    zero = x.dtype.type(0)
+    for task in prange(N * C):
+        n = task // C
+        c = task - n * C
+        xc = x[n, c]
+        for r in range(R):
+            for s in range(S):
+                row = cols[n, (c * R + r) * S + s]
+                j0 = 0
+                while j0 < OW and j0 * sw + s - pw < 0:
+                    j0 += 1
+                j1 = OW
+                while j1 > j0 and (j1 - 1) * sw + s - pw >= W:
+                    j1 -= 1
+                off = s - pw
+                for i in range(OH):
+                    ih = i * sh + r - ph
+                    seg = row[i * OW : (i + 1) * OW]
+                    if ih < 0 or ih >= H:
+                        for j in range(OW):
+                            seg[j] = zero
+                        continue
+                    xrow = xc[ih]
+                    for j in range(j0):
+                        seg[j] = zero
+                    if sw == 1:
+                        for j in range(j0, j1):
+                            seg[j] = xrow[j + off]
+                    else:
+                        for j in range(j0, j1):
+                            seg[j] = xrow[j * sw + off]
+                    for j in range(j1, OW):
+                        seg[j] = zero
+
+
+@njit(cache=True, parallel=True)
+def _col2im_nchw(cols, R, S, sh, sw, ph, pw, OH, OW, dx):
+    """The adjoint of _im2col_nchw: add each column entry back to its input pixel."""
+    N, C, H, W = dx.shape
+    zero = dx.dtype.type(0)
+    for task in prange(N * C):
+        n = task // C
+        c = task - n * C
+        dxc = dx[n, c]
+        for ih in range(H):
+            for iw in range(W):
+                dxc[ih, iw] = zero
+        for r in range(R):
+            for s in range(S):
+                row = cols[n, (c * R + r) * S + s]
+                j0 = 0
+                while j0 < OW and j0 * sw + s - pw < 0:
+                    j0 += 1
+                j1 = OW
+                while j1 > j0 and (j1 - 1) * sw + s - pw >= W:
+                    j1 -= 1
+                off = s - pw
+                for i in range(OH):
+                    ih = i * sh + r - ph
+                    if ih < 0 or ih >= H:
+                        continue
+                    seg = row[i * OW : (i + 1) * OW]
+                    dxrow = dxc[ih]
+                    if sw == 1:
+                        for j in range(j0, j1):
+                            dxrow[j + off] += seg[j]
+                    else:
+                        for j in range(j0, j1):
+                            dxrow[j * sw + off] += seg[j]
+
+
+@njit(cache=True, parallel=True)
+def _max_pool_fwd(x, kh, kw, sh, sw, y):
+    N, C = x.shape[0], x.shape[1]
+    OH, OW = y.shape[2], y.shape[3]
+    for task in prange(N * C):
+        n = task // C
+        c = task - n * C
+        xc = x[n, c]
+        yc = y[n, c]
+        for i in range(OH):
+            for j in range(OW):
+                m = xc[i * sh, j * sw]
+                for r in range(kh):
+                    xrow = xc[i * sh + r]
+                    for s in range(kw):
+                        v = xrow[j * sw + s]
+                        if v > m:
+                            m = v
+                yc[i, j] = m
+
+
+@njit(cache=True, parallel=True)
+def _max_pool_bwd(dy, x, kh, kw, sh, sw, dx):
+    N, C, H, W = x.shape
+    OH, OW = dy.shape[2], dy.shape[3]
+    zero = x.dtype.type(0)
+    for task in prange(N * C):
+        n = task // C
+        c = task - n * C
+        xc = x[n, c]
+        dxc = dx[n, c]
+        dyc = dy[n, c]
+        for ih in range(H):
+            for iw in range(W):
+                dxc[ih, iw] = zero
+        for i in range(OH):
+            for j in range(OW):
+                bi = i * sh
+                bj = j * sw
+                m = xc[bi, bj]
+                for r in range(kh):
+                    xrow = xc[i * sh + r]
+                    for s in range(kw):
+                        v = xrow[j * sw + s]
+                        if v > m:  # strict: the first maximum in row-major order wins ties
+                            m = v
+                            bi = i * sh + r
+                            bj = j * sw + s
+                dxc[bi, bj] += dyc[i, j]
+
+
+@njit(cache=True, parallel=True)
+def _avg_pool_fwd(x, kh, kw, sh, sw, y):
+    N, C = x.shape[0], x.shape[1]
+    OH, OW = y.shape[2], y.shape[3]
+    inv = x.dtype.type(1.0 / (kh * kw))
+    for task in prange(N * C):
+        n = task // C
+        c = task - n * C
+        xc = x[n, c]
+        yc = y[n, c]
+        for i in range(OH):
+            for j in range(OW):
+                acc = x.dtype.type(0)
+                for r in range(kh):
+                    xrow = xc[i * sh + r]
+                    for s in range(kw):
+                        acc += xrow[j * sw + s]
+                yc[i, j] = acc * inv
+
+
+@njit(cache=True, parallel=True)
+def _avg_pool_bwd(dy, kh, kw, sh, sw, dx):
+    N, C, H, W = dx.shape
+    OH, OW = dy.shape[2], dy.shape[3]
+    zero = dx.dtype.type(0)
+    inv = dx.dtype.type(1.0 / (kh * kw))
+    for task in prange(N * C):
+        n = task // C
+        c = task - n * C
+        dxc = dx[n, c]
+        dyc = dy[n, c]
+        for ih in range(H):
+            for iw in range(W):
+                dxc[ih, iw] = zero
+        for i in range(OH):
+            for j in range(OW):
+                g = dyc[i, j] * inv
+                for r in range(kh):
+                    dxrow = dxc[i * sh + r]
+                    for s in range(kw):
+                        dxrow[j * sw + s] += g
+
+
+# --------------------------------------------------------------------------- workspace
+
+_WORKSPACE = {}
+
+
+def _workspace(shape, dtype):
+    """A reused scratch buffer (fresh 40 MB temporaries cost more in page faults than the work)."""
+    size = int(np.prod(shape))
+    buf = _WORKSPACE.get(np.dtype(dtype))
+    if buf is None or buf.size < size:
+        buf = np.empty(size, dtype=dtype)
+        _WORKSPACE[np.dtype(dtype)] = buf
+    return buf[:size].reshape(shape)
+
+
+def clear_workspace():
+    """Release the scratch buffers the GEMM path keeps between calls."""
+    _WORKSPACE.clear()
+
+
+# --------------------------------------------------------------------------- public fast API
+
+
+def _choose(method, C, K, R, S):
+    if method not in ("auto", "direct", "gemm"):
+        raise ValueError(f"method: expected 'auto', 'direct' or 'gemm', got {method!r}")
+    if method != "auto":
+        return method
+    # Few input channels (a first layer): the matrix product would be too thin to pay.
+    return "gemm" if C * R * S >= 64 and K >= 8 else "direct"
+
+
+def conv2d(x, w, b=None, stride=1, pad=0, *, method="auto"):
+    """2-D convolution (cross-correlation, no kernel flip), NCHW.
+
+    x: (N, C, H, W), w: (K, C, R, S), b: (K,) or None -> y: (N, K, OH, OW),
+    ``OH = (H + 2*pad - R) // stride + 1`` (floor, like PyTorch; see :func:`conv_output_size`
+    for the strict formula). float32 in, float32 out; float64 in, float64 out.
+    ``stride`` >= 1 and ``pad`` >= 0 are ints or ``(h, w)`` pairs. ``method`` is
+    ``"auto"`` (pick by shape), ``"direct"`` (numba loops) or ``"gemm"`` (im2col + BLAS).
+    Raises ``ValueError`` naming the shapes on a channel mismatch, a wrong ndim, a kernel
+    larger than the padded input, ``stride <= 0`` or ``pad < 0``.
+    """
+    x, w, b, (sh, sw), (ph, pw), (OH, OW) = _check_conv(x, w, b, stride, pad)
+    N, C = x.shape[:2]
+    K, _, R, S = w.shape
+    y = np.empty((N, K, OH, OW), dtype=x.dtype)
+    if _choose(method, C, K, R, S) == "direct":
+        _conv_direct_fwd(x, w, y, sh, sw, ph, pw)
+    else:
+        cols = _workspace((N, C * R * S, OH * OW), x.dtype)
+        _im2col_nchw(x, R, S, sh, sw, ph, pw, OH, OW, cols)
+        np.matmul(w.reshape(K, -1), cols, out=y.reshape(N, K, OH * OW))
+    if b is not None:
+        y += b[:, None, None]
+    return y
+
+
+def conv2d_backward(dy, x, w, stride=1, pad=0, *, method="auto"):
+    """Gradients of :func:`conv2d` (the bias gradient does not depend on ``b``).
+
+    dy: (N, K, OH, OW), x: (N, C, H, W), w: (K, C, R, S)
+    -> (dx (N, C, H, W), dw (K, C, R, S), db (K,)), each in the input dtype.
+    """
+    x, w, _, (sh, sw), (ph, pw), (OH, OW) = _check_conv(x, w, None, stride, pad)
+    N, C, H, W = x.shape
+    K, _, R, S = w.shape
+    dy = _check_dy(dy, (N, K, OH, OW), x.dtype)
+    db = dy.sum(axis=(0, 2, 3))
+    dx = np.empty_like(x)
+    if _choose(method, C, K, R, S) == "direct":
+        dw = np.empty_like(w)
+        _conv_direct_dw(dy, x, dw, sh, sw, ph, pw)
+        _conv_direct_dx(dy, w, dx, sh, sw, ph, pw)
+    else:
+        cols = _workspace((N, C * R * S, OH * OW), x.dtype)
+        _im2col_nchw(x, R, S, sh, sw, ph, pw, OH, OW, cols)
+        dy2 = dy.reshape(N, K, OH * OW)
+        dw = np.matmul(dy2, cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
+        np.matmul(w.reshape(K, -1).T, dy2, out=cols)  # the column gradient reuses the workspace
+        _col2im_nchw(cols, R, S, sh, sw, ph, pw, OH, OW, dx)
+    return dx, dw, db
+
+
+def max_pool2d(x, size=2, stride=None):
+    """Max pooling (最大池化): the largest value of each ``size`` window.
+
+    x: (N, C, H, W) -> (N, C, OH, OW), ``OH = (H - size) // stride + 1``; ``stride`` defaults
+    to ``size``. ``stride < size`` gives overlapping windows (AlexNet's 3x3, stride 2).
+    """
+    x, (kh, kw), (sh, sw), (OH, OW) = _check_pool(x, size, stride)
+    y = np.empty((*x.shape[:2], OH, OW), dtype=x.dtype)
+    _max_pool_fwd(x, kh, kw, sh, sw, y)
+    return y
+
+
+def max_pool2d_backward(dy, x, size=2, stride=None):
+    """Gradient of :func:`max_pool2d`: each ``dy`` goes to the first maximum (row-major) of its window.
+
+    dy: (N, C, OH, OW), x: (N, C, H, W) -> dx: (N, C, H, W); overlapping windows add up.
+    """
+    x, (kh, kw), (sh, sw), (OH, OW) = _check_pool(x, size, stride)
+    dy = _check_dy(dy, (*x.shape[:2], OH, OW), x.dtype)
+    dx = np.empty_like(x)
+    _max_pool_bwd(dy, x, kh, kw, sh, sw, dx)
+    return dx
+
+
+def avg_pool2d(x, size=2, stride=None):
+    """Average pooling (平均池化): the mean of each ``size`` window.
+
+    x: (N, C, H, W) -> (N, C, OH, OW), ``OH = (H - size) // stride + 1``.
+    """
+    x, (kh, kw), (sh, sw), (OH, OW) = _check_pool(x, size, stride)
+    y = np.empty((*x.shape[:2], OH, OW), dtype=x.dtype)
+    _avg_pool_fwd(x, kh, kw, sh, sw, y)
+    return y
+
+
+def avg_pool2d_backward(dy, x, size=2, stride=None):
+    """Gradient of :func:`avg_pool2d`: each ``dy`` is shared equally by its window's pixels.
+
+    dy: (N, C, OH, OW), x: (N, C, H, W) -> dx: (N, C, H, W).
+    """
+    x, (kh, kw), (sh, sw), (OH, OW) = _check_pool(x, size, stride)
+    dy = _check_dy(dy, (*x.shape[:2], OH, OW), x.dtype)
+    dx = np.empty_like(x)
+    _avg_pool_bwd(dy, kh, kw, sh, sw, dx)
+    return dx

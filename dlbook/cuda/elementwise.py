@@ -1,0 +1,231 @@
+"""Elementwise GPU kernels: activations, their derivatives, softmax over rows.
+
+Same contract as :mod:`dlbook.activations`: any shape in, same shape and dtype out.
+Each kernel is memory bound (one read, one write per element), so it is written to move
+bytes at copy speed: a grid-stride loop sized to a few blocks per multiprocessor, each
+thread issuing four independent loads before it computes (several elements in flight per
+thread), constants typed like the input so float32 never silently becomes float64
+(``one`` is passed in the input's dtype), and ``fastmath`` (hardware ``exp``) for float32.
+"""
+
+import math
+
+import numpy as np
+
+from ._util import SIM, ceil_div, cuda, dev, empty, flat, sm_count
+
+__all__ = ["sigmoid", "tanh", "relu", "step", "sigmoid_grad", "tanh_grad", "relu_grad", "softmax"]
+
+
+# ---- the scalar formulas (device functions), one per activation -----------------------------
+@cuda.jit(device=True, inline=True)
+def _sigmoid_d(x, one):
+    # Two branches so exp never overflows (as dlbook.activations.sigmoid).
+    if x >= 0:
+        return one / (one + math.exp(-x))
+    z = math.exp(x)
+    return z / (one + z)
+
+
+@cuda.jit(device=True, inline=True)
+def _sigmoid_grad_d(x, one):
+    s = _sigmoid_d(x, one)
+    return s * (one - s)
+
+
+@cuda.jit(device=True, inline=True)
+def _tanh_d(x, one):
+    return math.tanh(x)
+
+
+@cuda.jit(device=True, inline=True)
+def _tanh_grad_d(x, one):
+    t = math.tanh(x)
+    return one - t * t
+
+
+@cuda.jit(device=True, inline=True)
+def _relu_d(x, one):
+    return x if x > 0 else one - one  # one - one: a zero of x's dtype
+
+
+@cuda.jit(device=True, inline=True)
+def _relu_grad_d(x, one):
+    return one if x > 0 else one - one
+
+
+@cuda.jit(device=True, inline=True)
+def _step_d(x, one):
+    return one if x >= 0 else one - one
+
+
+def _make_unary(f):
+    """A grid-stride kernel applying ``f`` to every element, 4 independent elements per iteration."""
+
+    def body(x, out, one):
+        n = x.size
+        stride = cuda.gridsize(1)
+        i = cuda.grid(1)
+        while i + 3 * stride < n:
+            a = x[i]
+            b = x[i + stride]
+            c = x[i + 2 * stride]
+            d = x[i + 3 * stride]
+            out[i] = f(a, one)
+            out[i + stride] = f(b, one)
+            out[i + 2 * stride] = f(c, one)
+            out[i + 3 * stride] = f(d, one)
+            i += 4 * stride
+        while i < n:
+            out[i] = f(x[i], one)
+            i += stride
+
+    return cuda.jit(fastmath=True)(body)
+
+
+_KERNELS = {
+    name: _make_unary(f)
+    for name, f in {
+        "sigmoid": _sigmoid_d,
+        "sigmoid_grad": _sigmoid_grad_d,
+        "tanh": _tanh_d,
+        "tanh_grad": _tanh_grad_d,
+        "relu": _relu_d,
+        "relu_grad": _relu_grad_d,
+        "step": _step_d,
+    }.items()
+}
+
+THREADS = 256
+
+
+def _launch_size(n):
+    """Blocks for ``n`` elements: enough to fill the GPU, each thread doing >= 4 elements."""
+    return max(1, min(ceil_div(n, THREADS * 4), sm_count() * 32))
+
+
+def _unary(name, x, out=None):
+    x = dev(x, "x", name)
+    if out is None:
+        out = empty(x.shape, x.dtype)
+    elif tuple(out.shape) != tuple(x.shape) or out.dtype != x.dtype:
+        raise ValueError(f"{name}: out must have shape {tuple(x.shape)} and dtype {x.dtype}, got {tuple(out.shape)} {out.dtype}")
+    if x.size:
+        xf, of = flat(x), flat(out)
+        _KERNELS[name][_launch_size(x.size), THREADS](xf, of, x.dtype.type(1))
+    return out
+
+
+def sigmoid(x, out=None):
+    """GPU sigmoid. x: any shape (device array) -> same shape and dtype; ``out=`` reuses a buffer."""
+    return _unary("sigmoid", x, out)
+
+
+def sigmoid_grad(x, out=None):
+    """GPU derivative of sigmoid at x: ``s * (1 - s)``. x: any shape -> same shape and dtype."""
+    return _unary("sigmoid_grad", x, out)
+
+
+def tanh(x, out=None):
+    """GPU tanh. x: any shape -> same shape and dtype."""
+    return _unary("tanh", x, out)
+
+
+def tanh_grad(x, out=None):
+    """GPU derivative of tanh at x: ``1 - tanh(x)**2``. x: any shape -> same shape and dtype."""
+    return _unary("tanh_grad", x, out)
+
+
+def relu(x, out=None):
+    """GPU ReLU. x: any shape -> same shape and dtype."""
+    return _unary("relu", x, out)
+
+
+def relu_grad(x, out=None):
+    """GPU derivative of ReLU: 1 where x > 0, else 0. x: any shape -> same shape and dtype."""
+    return _unary("relu_grad", x, out)
+
+
+def step(x, out=None):
+    """GPU step function: 1 where x >= 0, else 0. x: any shape -> same shape and dtype."""
+    return _unary("step", x, out)
+
+
+# ---- softmax over the last axis: one block per row, shared-memory reductions ----------------
+SOFTMAX_THREADS = 128
+
+
+def _make_softmax(dtype):
+    nt = SOFTMAX_THREADS
+    dt = np.dtype(dtype).type
+
+    def body(x, out, cols):
+        row = cuda.blockIdx.x
+        t = cuda.threadIdx.x
+        buf = cuda.shared.array(nt, dt)
+        base = row * cols
+        m = x[base]
+        j = t
+        while j < cols:
+            v = x[base + j]
+            if v > m:
+                m = v
+            j += nt
+        buf[t] = m
+        cuda.syncthreads()
+        s = nt // 2
+        while s > 0:
+            if t < s and buf[t + s] > buf[t]:
+                buf[t] = buf[t + s]
+            cuda.syncthreads()
+            s //= 2
+        m = buf[0]
+        cuda.syncthreads()
+        acc = m - m
+        j = t
+        while j < cols:
+            e = math.exp(x[base + j] - m)
+            out[base + j] = e
+            acc += e
+            j += nt
+        buf[t] = acc
+        cuda.syncthreads()
+        s = nt // 2
+        while s > 0:
+            if t < s:
+                buf[t] += buf[t + s]
+            cuda.syncthreads()
+            s //= 2
+        total = buf[0]
+        j = t
+        while j < cols:
+            out[base + j] = out[base + j] / total
+            j += nt
+
+    return cuda.jit(fastmath=dtype == np.float32)(body)
+
+
+_SOFTMAX = {}
+
+
+def softmax(x, axis=-1, out=None):
+    """GPU softmax along the last axis. x: (..., C) device array -> same shape and dtype.
+
+    Each slice along the last axis sums to 1; the maximum is subtracted first, so any finite
+    input works. Only the last axis is supported on the GPU.
+    """
+    x = dev(x, "x", "softmax")
+    if x.ndim == 0:
+        raise ValueError("softmax: expected an array with at least 1 dimension, got a scalar")
+    if axis not in (-1, x.ndim - 1):
+        raise ValueError(f"softmax: on the GPU only the last axis is supported (axis=-1), got axis={axis} for shape {tuple(x.shape)}")
+    if out is None:
+        out = empty(x.shape, x.dtype)
+    cols = tuple(x.shape)[-1]
+    rows = x.size // cols if cols else 0
+    if rows and cols:
+        key = x.dtype
+        if key not in _SOFTMAX:
+            _SOFTMAX[key] = _make_softmax(x.dtype.type)
+        _SOFTMAX[key][rows, SOFTMAX_THREADS](flat(x), flat(out), cols)
+    return out

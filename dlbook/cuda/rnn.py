@@ -1,0 +1,207 @@
+"""LSTM on the GPU, same contract as :func:`dlbook.rnn.lstm_forward` / :func:`dlbook.rnn.lstm_backward`.
+
+Gate order i, f, g, o; batch-first ``x: (N, T, D)``. Per sequence:
+
+- the input projection of every step is ONE tiled GEMM, hoisted out of the time loop:
+  ``XW = x (N*T, D) @ Wx + b`` (the bias added in its epilogue);
+- per step, one GEMM ``h_{t-1} (N, H) @ Wh (H, 4H)`` and one fused kernel (one thread per
+  ``(n, j)``) that adds the input part, applies the four gate nonlinearities, updates
+  ``c_t = f c_{t-1} + i g`` and ``h_t = o tanh(c_t)``, and stores the gates for backward;
+- backward runs the per-step pointwise part as one fused kernel (``dA`` for all four gates and
+  ``dc_{t-1}``), one GEMM per step for ``dh_{t-1} = dA_t @ Wh.T``, and the weight gradients as
+  three big GEMMs after the loop.
+
+Hidden and cell states are kept time-major, ``(T+1, N, H)``, so each step's operand is contiguous.
+"""
+
+import math
+
+import numpy as np
+
+from . import gemm as _gemm
+from ._util import SIM, ceil_div, cuda, dev, empty, sm_count
+
+__all__ = ["lstm_forward", "lstm_backward"]
+
+# Small tiles for the per-step products (N x 4H outputs are few: keep many blocks busy).
+STEP_CONFIG = _gemm.GemmConfig(32, 64, 16, 4, 4, True, True)
+
+
+@cuda.jit(device=True, inline=True)
+def _sig(x, one):
+    if x >= 0:
+        return one / (one + math.exp(-x))
+    z = math.exp(x)
+    return z / (one + z)
+
+
+@cuda.jit(fastmath=True)
+def _lstm_step_fwd(A, XW, t, T, Cs, Hs, G, h_out, c_out, one):
+    # A: (N, 4H) = h_{t-1} @ Wh; XW: (N*T, 4H) input part + bias; Cs, Hs: (T+1, N, H); G: (T, N, 4H)
+    N, H4 = A.shape
+    H = H4 // 4
+    k = cuda.grid(1)
+    stride = cuda.gridsize(1)
+    while k < N * H:
+        n = k // H
+        j = k - n * H
+        row = n * T + t
+        i_ = _sig(A[n, j] + XW[row, j], one)
+        f_ = _sig(A[n, H + j] + XW[row, H + j], one)
+        g_ = math.tanh(A[n, 2 * H + j] + XW[row, 2 * H + j])
+        o_ = _sig(A[n, 3 * H + j] + XW[row, 3 * H + j], one)
+        c = f_ * Cs[t, n, j] + i_ * g_
+        h = o_ * math.tanh(c)
+        Cs[t + 1, n, j] = c
+        Hs[t + 1, n, j] = h
+        c_out[n, t, j] = c
+        h_out[n, t, j] = h
+        G[t, n, j] = i_
+        G[t, n, H + j] = f_
+        G[t, n, 2 * H + j] = g_
+        G[t, n, 3 * H + j] = o_
+        k += stride
+
+
+@cuda.jit(fastmath=True)
+def _lstm_step_bwd(dh, t, dh_next, dc_next, G, Cs, dA_t, dA_all, one):
+    # dh: (N, T, H) upstream; dh_next, dc_next: (N, H) from step t+1 (dc_next updated in place)
+    N, H = dh_next.shape
+    k = cuda.grid(1)
+    stride = cuda.gridsize(1)
+    while k < N * H:
+        n = k // H
+        j = k - n * H
+        i_ = G[t, n, j]
+        f_ = G[t, n, H + j]
+        g_ = G[t, n, 2 * H + j]
+        o_ = G[t, n, 3 * H + j]
+        tc = math.tanh(Cs[t + 1, n, j])
+        dht = dh[n, t, j] + dh_next[n, j]
+        dc = dc_next[n, j] + dht * o_ * (one - tc * tc)
+        da_i = dc * g_ * i_ * (one - i_)
+        da_f = dc * Cs[t, n, j] * f_ * (one - f_)
+        da_g = dc * i_ * (one - g_ * g_)
+        da_o = dht * tc * o_ * (one - o_)
+        dA_t[n, j] = da_i
+        dA_t[n, H + j] = da_f
+        dA_t[n, 2 * H + j] = da_g
+        dA_t[n, 3 * H + j] = da_o
+        dA_all[n, t, j] = da_i
+        dA_all[n, t, H + j] = da_f
+        dA_all[n, t, 2 * H + j] = da_g
+        dA_all[n, t, 3 * H + j] = da_o
+        dc_next[n, j] = dc * f_
+        k += stride
+
+
+@cuda.jit
+def _copy_prev_h(Hs, out):
+    # out[n, t, :] = Hs[t, n, :] (h_{t-1} for every step, batch-first, for the weight gradient)
+    T, N, H = out.shape[1], out.shape[0], out.shape[2]
+    k = cuda.grid(1)
+    stride = cuda.gridsize(1)
+    while k < N * T * H:
+        n = k // (T * H)
+        r = k - n * T * H
+        t = r // H
+        j = r - t * H
+        out[n, t, j] = Hs[t, n, j]
+        k += stride
+
+
+@cuda.jit
+def _copy(src, dst):
+    k = cuda.grid(1)
+    stride = cuda.gridsize(1)
+    while k < src.size:
+        dst[k] = src[k]
+        k += stride
+
+
+def _blocks(n, threads=256):
+    return max(1, min(ceil_div(n, threads), sm_count() * 16))
+
+
+class LSTMCacheGPU(tuple):
+    """What :func:`lstm_backward` needs: (x, Wx, Wh, Hs, Cs, G), all device arrays."""
+
+
+def lstm_forward(x, h0, c0, Wx, Wh, b, *, cfg=None):
+    """GPU LSTM over a whole sequence (gate order i, f, g, o).
+
+    x: (N, T, D), h0, c0: (N, H), Wx: (D, 4H), Wh: (H, 4H), b: (4H,)
+    -> h: (N, T, H), c: (N, T, H), cache for :func:`lstm_backward`.
+    """
+    x = dev(x, "x", "lstm_forward", ndim=3)
+    dt = x.dtype
+    h0 = dev(h0, "h0", "lstm_forward", dtype=dt, ndim=2)
+    c0 = dev(c0, "c0", "lstm_forward", dtype=dt, ndim=2)
+    Wx = dev(Wx, "Wx", "lstm_forward", dtype=dt, ndim=2)
+    Wh = dev(Wh, "Wh", "lstm_forward", dtype=dt, ndim=2)
+    b = dev(b, "b", "lstm_forward", dtype=dt, ndim=1)
+    N, T, D = tuple(x.shape)
+    H = tuple(h0.shape)[1]
+    if (
+        tuple(h0.shape) != (N, H) or tuple(c0.shape) != (N, H) or tuple(Wx.shape) != (D, 4 * H)
+        or tuple(Wh.shape) != (H, 4 * H) or tuple(b.shape) != (4 * H,)
+    ):
+        raise ValueError(
+            f"lstm_forward: expected h0, c0 ({N}, H), Wx ({D}, 4H), Wh (H, 4H), b (4H,) for x {(N, T, D)}; "
+            f"got h0 {tuple(h0.shape)}, c0 {tuple(c0.shape)}, Wx {tuple(Wx.shape)}, Wh {tuple(Wh.shape)}, b {tuple(b.shape)}"
+        )
+    step_cfg = cfg or (_gemm.SIM_CONFIG if SIM else STEP_CONFIG)
+    XW = empty((N * T, 4 * H), dt)
+    _gemm.gemm(x.reshape(N * T, D), Wx, XW, N * T, 4 * H, D, bias=b, bias_mode="col")
+    Hs = empty((T + 1, N, H), dt)
+    Cs = empty((T + 1, N, H), dt)
+    _copy[_blocks(N * H), 256](h0.reshape(N * H), Hs[0].reshape(N * H))
+    _copy[_blocks(N * H), 256](c0.reshape(N * H), Cs[0].reshape(N * H))
+    G = empty((T, N, 4 * H), dt)
+    h_out = empty((N, T, H), dt)
+    c_out = empty((N, T, H), dt)
+    A = empty((N, 4 * H), dt)
+    one = dt.type(1)
+    blocks = _blocks(N * H)
+    for t in range(T):
+        _gemm.gemm(Hs[t], Wh, A, N, 4 * H, H, cfg=step_cfg)
+        _lstm_step_fwd[blocks, 256](A, XW, t, T, Cs, Hs, G, h_out, c_out, one)
+    return h_out, c_out, LSTMCacheGPU((x, Wx, Wh, Hs, Cs, G))
+
+
+def lstm_backward(dh, cache, *, cfg=None):
+    """GPU backpropagation through time for :func:`lstm_forward`.
+
+    dh: (N, T, H) -> dx (N, T, D), dh0 (N, H), dc0 (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,).
+    """
+    x, Wx, Wh, Hs, Cs, G = cache
+    dt = x.dtype
+    N, T, D = tuple(x.shape)
+    H = tuple(Wh.shape)[0]
+    dh = dev(dh, "dh", "lstm_backward", dtype=dt, ndim=3)
+    if tuple(dh.shape) != (N, T, H):
+        raise ValueError(f"lstm_backward: dh must have shape {(N, T, H)} (the forward h's), got {tuple(dh.shape)}")
+    step_cfg = cfg or (_gemm.SIM_CONFIG if SIM else STEP_CONFIG)
+    from ._util import zeros
+
+    dh_next = zeros((N, H), dt)
+    dc_next = zeros((N, H), dt)
+    dA_t = empty((N, 4 * H), dt)
+    dA = empty((N, T, 4 * H), dt)
+    one = dt.type(1)
+    blocks = _blocks(N * H)
+    for t in range(T - 1, -1, -1):
+        _lstm_step_bwd[blocks, 256](dh, t, dh_next, dc_next, G, Cs, dA_t, dA, one)
+        # dh_{t-1} = dA_t (N, 4H) @ Wh.T; Wh stored (H, 4H)
+        _gemm.gemm(dA_t, Wh, dh_next, N, H, 4 * H, b="t", cfg=step_cfg)
+    dA2 = dA.reshape(N * T, 4 * H)
+    dx = empty((N * T, D), dt)
+    _gemm.gemm(dA2, Wx, dx, N * T, D, 4 * H, b="t")
+    dWx = empty((D, 4 * H), dt)
+    _gemm.gemm(x.reshape(N * T, D), dA2, dWx, D, 4 * H, N * T, a="t")
+    Hprev = empty((N, T, H), dt)
+    _copy_prev_h[_blocks(N * T * H), 256](Hs, Hprev)
+    dWh = empty((H, 4 * H), dt)
+    _gemm.gemm(Hprev.reshape(N * T, H), dA2, dWh, H, 4 * H, N * T, a="t")
+    db = _gemm.sum_rows(dA2)
+    return dx.reshape(N, T, D), dh_next, dc_next, dWx, dWh, db

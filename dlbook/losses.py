@@ -1,0 +1,246 @@
+"""Loss functions (损失函数) — book page: docs/03-training/losses.md.
+
+- :func:`mean_squared_error` — the course's MSE, the mean of ``(y - t)**2`` over *all* elements.
+- :func:`cross_entropy_error` — ``-sum_k t_k log y_k`` for probabilities ``y``, mean over the batch.
+- :func:`softmax_cross_entropy` — cross-entropy of ``softmax(logits)`` computed through a
+  log-sum-exp, so logits of +-1e4 give a finite, exact loss.
+
+Targets ``t`` come either as one-hot (or any probability) rows with the shape of ``y``, or as
+integer class labels with the shape of ``y`` minus its last axis. A 1-D ``y`` is one sample.
+Each function returns a NumPy scalar of the input's dtype (float32 stays float32).
+:class:`dlbook.layers.SoftmaxWithLoss` uses the same :func:`log_softmax_xent` as
+:func:`softmax_cross_entropy`.
+"""
+
+import numpy as np
+from numba import njit
+
+from ._validate import as_float_array, check_finite
+
+__all__ = [
+    "mean_squared_error",
+    "cross_entropy_error",
+    "softmax_cross_entropy",
+    "log_softmax",
+    "log_softmax_xent",
+    "as_targets",
+]
+
+
+def mean_squared_error(y, t):
+    """Mean squared error ``mean((y - t)**2)`` over every element (the course's formula).
+
+    y: any shape; t: the same shape -> scalar of y's dtype.
+    (Some books use ``0.5 * sum((y - t)**2)`` instead: same minimiser, different scale.)
+    """
+    y = as_float_array(y, "y")
+    t = as_float_array(t, "t")
+    if y.shape != t.shape:
+        raise ValueError(f"mean_squared_error: expected t with the shape of y {y.shape}, got {t.shape}")
+    if y.size == 0:
+        raise ValueError("mean_squared_error: expected at least one element, got an empty array")
+    check_finite(y, "y")
+    check_finite(t, "t")
+    if t.dtype != y.dtype:
+        t = t.astype(y.dtype)
+    d = y - t
+    return y.dtype.type(np.vdot(d, d) / d.size)
+
+
+def as_targets(y, t, name="t"):
+    """Classify ``t`` against scores/probabilities ``y`` of shape ``(..., C)``.
+
+    Returns ``("labels", t_int)`` with ``t_int`` an int array of shape ``y.shape[:-1]``, or
+    ``("onehot", t_float)`` with the shape (and dtype) of ``y``. Raises ``ValueError`` for
+    any other shape, for labels that are not integers in ``[0, C)``, and for NaN.
+    """
+    t = np.asarray(t)
+    if t.dtype.kind not in "biuf":
+        raise ValueError(f"{name}: expected integer labels or one-hot rows, got dtype {t.dtype}")
+    C = y.shape[-1]
+    if t.shape == y.shape:
+        t = t.astype(y.dtype, copy=False)
+        check_finite(t, name)
+        return "onehot", t
+    if t.shape == y.shape[:-1]:
+        if t.dtype.kind == "f":
+            check_finite(t, name)
+            if not np.all(t == np.round(t)):
+                raise ValueError(f"{name}: expected integer class labels, got non-integer values")
+        t = t.astype(np.intp, copy=False)
+        if t.size and (t.min() < 0 or t.max() >= C):
+            raise ValueError(
+                f"{name}: expected class labels in [0, {C}), got values in [{t.min()}, {t.max()}]"
+            )
+        return "labels", t
+    raise ValueError(
+        f"{name}: expected one-hot targets of shape {y.shape} or integer labels of shape "
+        f"{y.shape[:-1]}, got shape {t.shape}"
+    )
+
+
+def _check_scores(y, name, func):
+    y = as_float_array(y, name)
+    if y.ndim not in (1, 2):
+        raise ValueError(f"{func}: expected {name} of shape (C,) or (N, C), got shape {y.shape}")
+    if y.shape[-1] == 0 or (y.ndim == 2 and y.shape[0] == 0):
+        raise ValueError(f"{func}: expected a non-empty {name}, got shape {y.shape}")
+    check_finite(y, name)
+    return y
+
+
+def cross_entropy_error(y, t):
+    """Cross-entropy ``E = -sum_k t_k log y_k`` (交叉熵), averaged over the batch.
+
+    y: (N, C) or (C,) probabilities (e.g. a softmax output), entries >= 0.
+    t: one-hot (N, C) / (C,), or integer labels (N,) / scalar -> scalar of y's dtype.
+    A probability of exactly 0 on the target class is read as the smallest positive
+    normal number of the dtype, so the loss stays finite (about 87 in float32, 708 in float64).
+    """
+    y = _check_scores(y, "y", "cross_entropy_error")
+    if np.any(y < 0):
+        raise ValueError("cross_entropy_error: expected probabilities y >= 0, got negative values")
+    kind, t = as_targets(y, t)
+    y2 = y.reshape(-1, y.shape[-1])
+    n = y2.shape[0]
+    tiny = np.finfo(y.dtype).tiny
+    if kind == "labels":
+        p = y2[np.arange(n), t.reshape(-1)]
+        loss = -np.sum(np.log(np.maximum(p, tiny))) / n
+    else:
+        t2 = t.reshape(y2.shape)
+        loss = -np.sum(t2 * np.log(np.maximum(y2, tiny))) / n
+    return y.dtype.type(loss)
+
+
+def log_softmax(x):
+    """``log(softmax(x))`` along the last axis, via log-sum-exp: ``z - log(sum(exp(z)))``, ``z = x - max``.
+
+    x: (..., C) -> same shape and dtype. Exact for any finite input (logits of 1e4 included).
+    """
+    x = as_float_array(x)
+    z = x - x.max(axis=-1, keepdims=True)
+    z -= np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    return z
+
+
+@njit(cache=True)
+def _xent_labels_kernel(x, t, y):
+    """Fast path for integer labels. x (N, C), t (N,) int, y (N, C) out: softmax(x).
+
+    Returns the summed loss (float64), or NaN when x holds NaN/inf or a label is out of range
+    (the caller then re-checks the input and raises a ValueError that says what was wrong).
+    """
+    n, c = x.shape
+    total = 0.0
+    for i in range(n):
+        row = x[i]
+        out = y[i]
+        m = row[0]
+        for k in range(1, c):
+            if row[k] > m:
+                m = row[k]
+        s = row[0] * 0  # zero of x's dtype
+        for k in range(c):
+            e = np.exp(row[k] - m)
+            out[k] = e
+            s += e
+        if not (np.isfinite(m) and np.isfinite(s)):
+            return np.nan
+        ti = t[i]
+        if ti < 0 or ti >= c:
+            return np.nan
+        inv = 1 / s
+        for k in range(c):
+            out[k] *= inv
+        total += np.log(s) - (row[ti] - m)
+    return total
+
+
+@njit(cache=True)
+def _xent_onehot_kernel(x, t, y):
+    """Fast path for one-hot (or any probability) targets t (N, C); as :func:`_xent_labels_kernel`."""
+    n, c = x.shape
+    total = 0.0
+    for i in range(n):
+        row = x[i]
+        out = y[i]
+        m = row[0]
+        for k in range(1, c):
+            if row[k] > m:
+                m = row[k]
+        s = row[0] * 0
+        for k in range(c):
+            e = np.exp(row[k] - m)
+            out[k] = e
+            s += e
+        if not (np.isfinite(m) and np.isfinite(s)):
+            return np.nan
+        ls = np.log(s)
+        inv = 1 / s
+        for k in range(c):
+            out[k] *= inv
+            total += t[i, k] * (ls - (row[k] - m))
+    return total
+
+
+def log_softmax_xent_reference(x, kind, t):
+    """Plain NumPy version of :func:`log_softmax_xent` (the oracle its numba kernels are tested against)."""
+    n = x.shape[0]
+    z = x - x.max(axis=1, keepdims=True)  # z <= 0: exp never overflows
+    y = np.exp(z)
+    s = y.sum(axis=1, keepdims=True)
+    logs = np.log(s)  # log-sum-exp minus max
+    if kind == "labels":
+        loss = (logs.sum() - z[np.arange(n), t].sum()) / n
+    else:
+        # -sum t * (z - logs) = sum_i logs_i * sum_k t_ik - sum t * z
+        loss = (np.vdot(logs.ravel(), t.sum(axis=1)) - np.vdot(t, z)) / n
+    y /= s
+    return float(loss), y
+
+
+def log_softmax_xent(x, kind, t):
+    """Shared core of :func:`softmax_cross_entropy` and ``SoftmaxWithLoss``.
+
+    x: (N, C) finite logits; ``kind, t`` as returned by :func:`as_targets`: labels (N,) or
+    one-hot (N, C). Returns ``(loss, y)``: the mean loss (Python float) and the softmax
+    probabilities (N, C, x's dtype), both from one log-sum-exp per row
+    ``log sum_k exp(x_k) = m + log sum_k exp(x_k - m)``, ``m = max_k x_k``, with no epsilon.
+    A numba kernel does it in one pass; :func:`log_softmax_xent_reference` is the NumPy formula.
+    """
+    y = np.empty_like(x)
+    if kind == "labels":
+        total = _xent_labels_kernel(x, t, y)
+    else:
+        total = _xent_onehot_kernel(x, t, y)
+    if not np.isfinite(total):
+        raise ValueError("softmax cross-entropy: expected finite logits and labels in range")
+    return total / x.shape[0], y
+
+
+def fast_softmax_xent(x, t):
+    """Unchecked-shape fast path for ``SoftmaxWithLoss``: x (N, C) float ndarray, t (N,) int ndarray.
+
+    Returns ``(loss, y)`` or ``None`` when the input needs the full checks (bad labels, NaN).
+    """
+    y = np.empty_like(x)
+    total = _xent_labels_kernel(x, t, y)
+    if not np.isfinite(total):
+        return None
+    return total / x.shape[0], y
+
+
+def softmax_cross_entropy(logits, t):
+    """Cross-entropy of ``softmax(logits)`` against ``t``, mean over the batch, via log-sum-exp.
+
+    logits: (N, C) or (C,); t: one-hot (N, C) / (C,) or integer labels (N,) / scalar
+    -> scalar of the logits' dtype. ``log softmax(x)_k = x_k - m - log sum_j exp(x_j - m)`` with
+    ``m = max(x)``, so logits of +-1e4 give the exact, finite answer.
+    """
+    x = _check_scores(logits, "logits", "softmax_cross_entropy")
+    kind, t = as_targets(x, t)
+    x2 = x.reshape(-1, x.shape[-1])
+    t2 = t.reshape(x2.shape[0]) if kind == "labels" else t.reshape(x2.shape)
+    loss, _ = log_softmax_xent(x2, kind, t2)
+    return x.dtype.type(loss)

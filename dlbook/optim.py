@@ -1,0 +1,150 @@
+"""Optimizers: the gradient-descent update rule and two refinements — book page:
+docs/03-training/gradient-descent.md.
+
+Every optimizer has ``update(params, grads)``: ``params`` and ``grads`` are dicts with the same
+keys (e.g. :attr:`dlbook.models.Sequential.params` / ``.grads``) and arrays of matching shapes;
+each parameter array is changed **in place**, so the layers holding it see the new values.
+
+- :class:`SGD` — ``w <- w - lr * dE/dw`` (the course's 梯度递减训练法则)
+- :class:`Momentum` — ``v <- momentum * v - lr * g;  w <- w + v``
+- :class:`Adam` — bias-corrected first and second moment estimates (Kingma & Ba, 2015),
+  the same arithmetic as ``torch.optim.Adam``.
+
+Updates keep the parameters' dtype (a float32 network stays float32) and reuse one buffer per
+parameter instead of allocating temporaries every step.
+"""
+
+import numpy as np
+from numba import njit
+
+__all__ = ["SGD", "Momentum", "Adam"]
+
+
+def _check_rate(value, name, low=0.0, high=None, low_inclusive=False):
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected a number, got {value!r}") from None
+    bad_low = v < low if low_inclusive else v <= low
+    if not np.isfinite(v) or bad_low or (high is not None and v >= high):
+        rng = f"{'[' if low_inclusive else '('}{low}, {high if high is not None else 'inf'})"
+        raise ValueError(f"{name}: expected a value in {rng}, got {value!r}")
+    return v
+
+
+@njit(cache=True)
+def _axpy_inplace(p, g, a):
+    """p += a * g over flat contiguous arrays, one pass (no temporary)."""
+    for i in range(p.size):
+        p[i] += a * g[i]
+
+
+class Optimizer:
+    """Base class: checks that params and grads match and keeps per-parameter state."""
+
+    def __init__(self, lr):
+        self.lr = _check_rate(lr, "lr")
+        self.state = {}
+
+    def _pairs(self, params, grads):
+        if set(params) != set(grads):
+            missing = sorted(set(params) ^ set(grads))
+            raise ValueError(f"{type(self).__name__}.update: expected grads with the keys of params, differing keys {missing}")
+        for k, p in params.items():
+            g = grads[k]
+            if not isinstance(p, np.ndarray):
+                raise ValueError(f"{type(self).__name__}.update: expected params[{k!r}] to be an ndarray (updated in place), got {type(p).__name__}")
+            if g.shape != p.shape:
+                raise ValueError(f"{type(self).__name__}.update: expected grads[{k!r}] of shape {p.shape}, got {g.shape}")
+            if g.dtype != p.dtype:
+                g = g.astype(p.dtype)
+            yield k, p, g
+
+    def _buffer(self, key, p, slot="buf"):
+        st = self.state.setdefault(key, {})
+        b = st.get(slot)
+        if b is None or b.shape != p.shape or b.dtype != p.dtype:
+            b = st[slot] = np.zeros_like(p)
+        return b
+
+    def update(self, params, grads):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}(lr={self.lr:g})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent: ``w <- w - lr * g`` for every parameter, in place."""
+
+    def __init__(self, lr=0.01):
+        super().__init__(lr)
+
+    def update(self, params, grads):
+        for k, p, g in self._pairs(params, grads):
+            if p.flags.c_contiguous and g.flags.c_contiguous:
+                _axpy_inplace(p.reshape(-1), g.reshape(-1), p.dtype.type(-self.lr))
+            else:
+                buf = self._buffer(k, p)
+                np.multiply(g, self.lr, out=buf)
+                p -= buf
+
+
+class Momentum(SGD):
+    """SGD with momentum: ``v <- momentum * v - lr * g;  w <- w + v`` (v starts at 0)."""
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        super().__init__(lr)
+        self.momentum = _check_rate(momentum, "momentum", 0.0, 1.0, low_inclusive=True)
+
+    def update(self, params, grads):
+        for k, p, g in self._pairs(params, grads):
+            v = self._buffer(k, p, "v")
+            tmp = self._buffer(k, p, "tmp")
+            v *= self.momentum
+            np.multiply(g, self.lr, out=tmp)
+            v -= tmp
+            p += v
+
+    def __repr__(self):
+        return f"Momentum(lr={self.lr:g}, momentum={self.momentum:g})"
+
+
+class Adam(Optimizer):
+    """Adam: ``m <- b1 m + (1 - b1) g``, ``v <- b2 v + (1 - b2) g^2``,
+    ``w <- w - lr * m_hat / (sqrt(v_hat) + eps)`` with ``m_hat = m / (1 - b1^t)``, ``v_hat = v / (1 - b2^t)``.
+    """
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(lr)
+        self.beta1 = _check_rate(beta1, "beta1", 0.0, 1.0, low_inclusive=True)
+        self.beta2 = _check_rate(beta2, "beta2", 0.0, 1.0, low_inclusive=True)
+        self.eps = _check_rate(eps, "eps", 0.0, low_inclusive=True)
+        self.t = 0
+
+    def update(self, params, grads):
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        c1 = 1.0 - b1 ** self.t
+        c2 = 1.0 - b2 ** self.t
+        for k, p, g in self._pairs(params, grads):
+            m = self._buffer(k, p, "m")
+            v = self._buffer(k, p, "v")
+            tmp = self._buffer(k, p, "tmp")
+            m *= b1
+            np.multiply(g, 1.0 - b1, out=tmp)
+            m += tmp
+            v *= b2
+            np.multiply(g, g, out=tmp)
+            tmp *= 1.0 - b2
+            v += tmp
+            # p -= lr * (m / c1) / (sqrt(v / c2) + eps)
+            np.divide(v, c2, out=tmp)
+            np.sqrt(tmp, out=tmp)
+            tmp += self.eps
+            np.divide(m, tmp, out=tmp)
+            tmp *= self.lr / c1
+            p -= tmp
+
+    def __repr__(self):
+        return f"Adam(lr={self.lr:g}, beta1={self.beta1:g}, beta2={self.beta2:g}, eps={self.eps:g})"

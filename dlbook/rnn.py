@@ -1,0 +1,476 @@
+"""Recurrent networks (循环神经网络): RNN and LSTM, forward and backpropagation through time.
+
+Book pages: docs/04-cnn-rnn/rnn.md (the RNN cell, BPTT, vanishing gradients) and
+docs/04-cnn-rnn/lstm.md (cell state, gates, the LSTM's backward pass); lab:
+docs/labs/rnn-vs-lstm.ipynb.
+
+Layout and conventions (batch-first, as ``torch.nn.LSTM(batch_first=True)``):
+
+- ``x: (N, T, D)`` -- N sequences of T steps, D features per step;
+- ``h0, c0: (N, H)`` -- initial hidden and cell state;
+- RNN weights ``Wx: (D, H)``, ``Wh: (H, H)``, ``b: (H,)``;
+- LSTM weights packed ``Wx: (D, 4H)``, ``Wh: (H, 4H)``, ``b: (4H,)`` with the gate blocks
+  in PyTorch's order **i, f, g, o** (input gate, forget gate, candidate cell, output gate).
+  PyTorch's ``weight_ih_l0`` is ``Wx.T``, ``weight_hh_l0`` is ``Wh.T`` and
+  ``bias_ih_l0 + bias_hh_l0`` is ``b``.
+- Outputs ``h, c: (N, T, H)``: the state after every step. Backward functions take the
+  upstream gradient ``dh: (N, T, H)`` at every step (zeros where a step feeds no loss).
+
+Every function accepts float32 and float64 and computes in the inputs' common dtype
+(mixing the two gives float64). Bad shapes raise ``ValueError`` naming them.
+
+Three implementations of each pass, from readable to fast:
+
+1. ``rnn_step`` / ``lstm_step`` -- one time step, the course's equations line by line;
+2. ``*_forward_reference`` / ``*_backward_reference`` -- a plain loop over time calling the
+   step, batch-first, the version to read first;
+3. ``rnn_forward`` / ``lstm_forward`` and their backward passes -- the fast version the
+   layers use. tests/test_rnn.py checks that 2 and 3 agree on random sizes, and both
+   against ``torch.nn.RNN`` / ``torch.nn.LSTM`` and float64 numerical gradients.
+
+How the fast version is fast (LSTM, T=50, N=32, D=64, H=128: see benchmarks/bench_lstm.py):
+
+- the input projection ``x_t @ Wx`` of every step is ONE matrix product, hoisted out of
+  the time loop; only ``h_{t-1} @ Wh`` is left inside it (BLAS, one call per step);
+- the state is kept *feature-major*: ``h_t`` is stored transposed, ``(H, N)``, so the
+  per-step product is ``Wh.T (4H, H) @ h_t (H, N)``. On this machine OpenBLAS runs that
+  shape about 1.5x faster than ``h_t (N, H) @ Wh`` (the tall weight is packed better);
+- the four gates need one ``tanh`` call: ``sigmoid(a) = (1 + tanh(a / 2)) / 2``, and the
+  halving is folded into a copy of the weights (exact: multiplying by 0.5 only changes
+  the exponent). NumPy's ``tanh`` is vectorised (SIMD); in numba it would be a scalar
+  call per element (this llvmlite has no SVML), so the transcendental functions stay in
+  NumPy and the arithmetic around them (gates, cell update, the backward step) is one
+  jitted loop each;
+- backward keeps only the recurrent part in the time loop; ``dWx`` and ``dWh`` come from
+  ONE matrix product over all steps (inputs and previous states are stored stacked,
+  ``[x_t; h_{t-1}]``), ``dx`` from one more, ``db`` from one row sum.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from ._validate import as_float_array, check_ndim
+
+__all__ = [
+    "rnn_step",
+    "rnn_forward",
+    "rnn_backward",
+    "rnn_forward_reference",
+    "rnn_backward_reference",
+    "lstm_step",
+    "lstm_forward",
+    "lstm_backward",
+    "lstm_forward_reference",
+    "lstm_backward_reference",
+    "sigmoid",
+]
+
+
+# --------------------------------------------------------------------------- checks
+def _common(arrays, names):
+    """Cast to float arrays of one dtype (float32 unless any input is float64)."""
+    arrs = [as_float_array(a, n) for a, n in zip(arrays, names)]
+    dtype = np.result_type(*arrs)
+    return [a.astype(dtype, copy=False) for a in arrs]
+
+
+def _check_recurrent(fn, x, h0, Wx, Wh, b, gates, c0=None):
+    """Validate shapes for an RNN (gates=1) or LSTM (gates=4); return arrays and sizes."""
+    names = ["x", "h0", "Wx", "Wh", "b"] + (["c0"] if c0 is not None else [])
+    arrays = [x, h0, Wx, Wh, b] + ([c0] if c0 is not None else [])
+    arrays = _common(arrays, names)
+    x, h0, Wx, Wh, b = arrays[:5]
+    check_ndim(x, 3, f"{fn}: x", "(N, T, D)")
+    check_ndim(h0, 2, f"{fn}: h0", "(N, H)")
+    N, T, D = x.shape
+    H = h0.shape[1]
+    if min(N, T, D, H) < 1:
+        raise ValueError(f"{fn}: every size must be >= 1, got x (N, T, D) = {x.shape} and h0 (N, H) = {h0.shape}")
+    G = gates * H
+    gate_txt = "H" if gates == 1 else "4H"
+    if h0.shape[0] != N:
+        raise ValueError(f"{fn}: h0 must be (N, H) = ({N}, H) to match x {x.shape}, got {h0.shape}")
+    if Wx.shape != (D, G):
+        raise ValueError(f"{fn}: Wx must be (D, {gate_txt}) = {(D, G)} for x {x.shape} and h0 {h0.shape}, got {Wx.shape}")
+    if Wh.shape != (H, G):
+        raise ValueError(f"{fn}: Wh must be (H, {gate_txt}) = {(H, G)} for h0 {h0.shape}, got {Wh.shape}")
+    if b.shape != (G,):
+        raise ValueError(f"{fn}: b must be ({gate_txt},) = {(G,)} for h0 {h0.shape}, got {b.shape}")
+    if c0 is not None:
+        c0 = arrays[5]
+        if c0.shape != h0.shape:
+            raise ValueError(f"{fn}: c0 must have the shape of h0, (N, H) = {h0.shape}, got {c0.shape}")
+    return x, h0, Wx, Wh, b, c0, (N, T, D, H)
+
+
+def _check_dh(fn, dh, shape, dtype):
+    dh = as_float_array(dh, "dh")
+    if dh.shape != tuple(shape):
+        raise ValueError(f"{fn}: dh must be (N, T, H) = {tuple(shape)}, the shape of the forward output, got {dh.shape}")
+    return dh.astype(dtype, copy=False)
+
+
+def sigmoid(x):
+    """Logistic sigmoid ``1 / (1 + exp(-x))`` written as ``(1 + tanh(x / 2)) / 2``.
+
+    x: any shape -> same shape and dtype. The tanh form is exact in real arithmetic and
+    never overflows; it is also the form the fast LSTM uses for its three sigmoid gates.
+    """
+    x = as_float_array(x)
+    return 0.5 * np.tanh(0.5 * x) + 0.5
+
+
+# --------------------------------------------------------------------------- RNN: readable
+def rnn_step(x_t, h_prev, Wx, Wh, b):
+    """One step of a vanilla RNN: ``h_t = tanh(x_t @ Wx + h_prev @ Wh + b)``.
+
+    x_t: (N, D), h_prev: (N, H), Wx: (D, H), Wh: (H, H), b: (H,) -> h_t: (N, H).
+    """
+    x_t, h_prev, Wx, Wh, b = _common([x_t, h_prev, Wx, Wh, b], ["x_t", "h_prev", "Wx", "Wh", "b"])
+    check_ndim(x_t, 2, "rnn_step: x_t", "(N, D)")
+    check_ndim(h_prev, 2, "rnn_step: h_prev", "(N, H)")
+    _check_recurrent("rnn_step", x_t[:, None, :], h_prev, Wx, Wh, b, gates=1)
+    return np.tanh(x_t @ Wx + h_prev @ Wh + b)
+
+
+def rnn_forward_reference(x, h0, Wx, Wh, b):
+    """Plain per-step loop, the readable twin of :func:`rnn_forward` (same arguments and result).
+
+    x: (N, T, D), h0: (N, H), Wx: (D, H), Wh: (H, H), b: (H,) -> h: (N, T, H), cache.
+    """
+    x, h0, Wx, Wh, b, _, (N, T, D, H) = _check_recurrent("rnn_forward_reference", x, h0, Wx, Wh, b, gates=1)
+    h = np.empty((N, T, H), x.dtype)
+    h_prev = h0
+    for t in range(T):
+        h_prev = h[:, t] = np.tanh(x[:, t] @ Wx + h_prev @ Wh + b)
+    return h, (x, h0, Wx, Wh, h)
+
+
+def rnn_backward_reference(dh, cache):
+    """Backpropagation through time, step by step, for :func:`rnn_forward_reference`.
+
+    dh: (N, T, H) -> dx (N, T, D), dh0 (N, H), dWx (D, H), dWh (H, H), db (H,).
+    """
+    x, h0, Wx, Wh, h = cache
+    dh = _check_dh("rnn_backward_reference", dh, h.shape, h.dtype)
+    N, T, H = h.shape
+    dx = np.empty_like(x)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(H, h.dtype)
+    dh_next = np.zeros((N, H), h.dtype)       # gradient arriving from step t + 1
+    for t in reversed(range(T)):
+        h_prev = h[:, t - 1] if t > 0 else h0
+        da = (dh[:, t] + dh_next) * (1 - h[:, t] ** 2)   # through tanh
+        dx[:, t] = da @ Wx.T
+        dWx += x[:, t].T @ da
+        dWh += h_prev.T @ da
+        db += da.sum(axis=0)
+        dh_next = da @ Wh.T
+    return dx, dh_next, dWx, dWh, db
+
+
+# --------------------------------------------------------------------------- RNN: fast
+class RNNCache(NamedTuple):
+    """What :func:`rnn_backward` needs. ``Z`` holds ``[x_t; h_{t-1}]`` stacked, feature-major."""
+
+    Z: np.ndarray    # (D + H, T + 1, N): Z[:D, t] = x[:, t].T, Z[D:, t] = h_{t-1}.T
+    Wx: np.ndarray
+    Wh: np.ndarray
+
+
+def _stacked_inputs(x, h0, H):
+    """Z (D + H, T + 1, N) with the inputs x[:, t].T in Z[:D, t] and h0.T in Z[D:, 0]."""
+    N, T, D = x.shape
+    Z = np.empty((D + H, T + 1, N), x.dtype)
+    Z[:D, :T] = x.transpose(2, 1, 0)
+    Z[:D, T] = 0
+    Z[D:, 0] = h0.T
+    return Z
+
+
+def _input_projection(Z, D, T, W, b):
+    """All steps at once: ``(W.T @ [x_0 ... x_{T-1}]) + b`` as (G, T, N), one matrix product."""
+    G = W.shape[1]
+    N = Z.shape[2]
+    Zf = Z.reshape(Z.shape[0], -1)
+    P = np.matmul(W.T, Zf[:D, : T * N])
+    P += b[:, None]
+    return P.reshape(G, T, N)
+
+
+@njit(cache=True)
+def _rnn_step_backward(dh_up, dh_next, h, da):
+    """da = (dh_up + dh_next) * (1 - h**2); all (H, N), any strides."""
+    one = h.dtype.type(1)
+    for j in range(h.shape[0]):
+        u = dh_up[j]
+        r = dh_next[j]
+        hj = h[j]
+        d = da[j]
+        for n in range(hj.shape[0]):
+            d[n] = (u[n] + r[n]) * (one - hj[n] * hj[n])
+
+
+def rnn_forward(x, h0, Wx, Wh, b):
+    """Vanilla RNN over a whole sequence: ``h_t = tanh(x_t @ Wx + h_{t-1} @ Wh + b)``.
+
+    x: (N, T, D), h0: (N, H), Wx: (D, H), Wh: (H, H), b: (H,)
+    -> h: (N, T, H) (a read-only view), cache for :func:`rnn_backward`.
+    """
+    x, h0, Wx, Wh, b, _, (N, T, D, H) = _check_recurrent("rnn_forward", x, h0, Wx, Wh, b, gates=1)
+    Z = _stacked_inputs(x, h0, H)
+    P = _input_projection(Z, D, T, Wx, b)        # x_t @ Wx + b for every t, (H, T, N)
+    WhT = np.ascontiguousarray(Wh.T)
+    for t in range(T):
+        h_t = Z[D:, t + 1]                       # (H, N) slot of h_t
+        np.matmul(WhT, Z[D:, t], out=h_t)        # Wh.T @ h_{t-1}
+        np.add(h_t, P[:, t], out=h_t)
+        np.tanh(h_t, out=h_t)
+    h = Z[D:, 1:].transpose(2, 1, 0)
+    h.flags.writeable = False
+    return h, RNNCache(Z, Wx, Wh)
+
+
+def rnn_backward(dh, cache):
+    """Backpropagation through time for :func:`rnn_forward`.
+
+    dh: (N, T, H), the upstream gradient at every step
+    -> dx (N, T, D), dh0 (N, H), dWx (D, H), dWh (H, H), db (H,).
+    """
+    Z, Wx, Wh = cache
+    D, H = Wx.shape
+    _, T1, N = Z.shape
+    T = T1 - 1
+    dh = _check_dh("rnn_backward", dh, (N, T, H), Z.dtype)
+    dhT = dh.transpose(1, 2, 0)                  # (T, H, N) view, no copy
+    dA = np.empty((H, T, N), Z.dtype)
+    dh_next = np.zeros((H, N), Z.dtype)
+    for t in range(T - 1, -1, -1):
+        _rnn_step_backward(dhT[t], dh_next, Z[D:, t + 1], dA[:, t])
+        np.matmul(Wh, dA[:, t], out=dh_next)
+    return _weight_grads(Z, dA, Wx, dh_next, T, N)
+
+
+def _weight_grads(Z, dA, Wx, dh0T, T, N):
+    """The products over all steps: [dWx; dWh] = Z @ dA.T, dx = (Wx @ dA).T, db = row sums."""
+    D = Wx.shape[0]
+    G = dA.shape[0]
+    dAf = dA.reshape(G, T * N)
+    Zf = Z.reshape(Z.shape[0], -1)[:, : T * N]
+    dW = np.matmul(Zf, dAf.T)                    # (D + H, G)
+    db = dAf.sum(axis=1)
+    dx = np.matmul(Wx, dAf).reshape(D, T, N).transpose(2, 1, 0)
+    return dx, dh0T.T, dW[:D], dW[D:], db
+
+
+# --------------------------------------------------------------------------- LSTM: readable
+def lstm_step(x_t, h_prev, c_prev, Wx, Wh, b):
+    """One LSTM step, the course's equations in PyTorch's gate order i, f, g, o.
+
+    x_t: (N, D), h_prev: (N, H), c_prev: (N, H), Wx: (D, 4H), Wh: (H, 4H), b: (4H,)
+    -> h_t: (N, H), c_t: (N, H).
+    """
+    x_t, h_prev, c_prev, Wx, Wh, b = _common(
+        [x_t, h_prev, c_prev, Wx, Wh, b], ["x_t", "h_prev", "c_prev", "Wx", "Wh", "b"]
+    )
+    check_ndim(x_t, 2, "lstm_step: x_t", "(N, D)")
+    check_ndim(h_prev, 2, "lstm_step: h_prev", "(N, H)")
+    _check_recurrent("lstm_step", x_t[:, None, :], h_prev, Wx, Wh, b, gates=4, c0=c_prev)
+    H = h_prev.shape[1]
+    a = x_t @ Wx + h_prev @ Wh + b               # all four gates at once, (N, 4H)
+    i = sigmoid(a[:, 0 * H:1 * H])               # input gate
+    f = sigmoid(a[:, 1 * H:2 * H])               # forget gate
+    g = np.tanh(a[:, 2 * H:3 * H])               # candidate cell state
+    o = sigmoid(a[:, 3 * H:4 * H])               # output gate
+    c_t = f * c_prev + i * g                     # cell state: keep some, add some
+    h_t = o * np.tanh(c_t)                       # hidden state: show some
+    return h_t, c_t
+
+
+def lstm_forward_reference(x, h0, c0, Wx, Wh, b):
+    """Plain per-step loop, the readable twin of :func:`lstm_forward` (same arguments and result).
+
+    x: (N, T, D), h0, c0: (N, H), Wx: (D, 4H), Wh: (H, 4H), b: (4H,)
+    -> h: (N, T, H), c: (N, T, H), cache.
+    """
+    x, h0, Wx, Wh, b, c0, (N, T, D, H) = _check_recurrent(
+        "lstm_forward_reference", x, h0, Wx, Wh, b, gates=4, c0=c0
+    )
+    h = np.empty((N, T, H), x.dtype)
+    c = np.empty((N, T, H), x.dtype)
+    h_prev, c_prev = h0, c0
+    for t in range(T):
+        h_prev, c_prev = h[:, t], c[:, t] = lstm_step(x[:, t], h_prev, c_prev, Wx, Wh, b)
+    return h, c, (x, h0, c0, Wx, Wh, b, h, c)
+
+
+def lstm_backward_reference(dh, cache):
+    """Backpropagation through time, step by step, for :func:`lstm_forward_reference`.
+
+    dh: (N, T, H) -> dx (N, T, D), dh0 (N, H), dc0 (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,).
+    """
+    x, h0, c0, Wx, Wh, b, h, c = cache
+    dh = _check_dh("lstm_backward_reference", dh, h.shape, h.dtype)
+    N, T, H = h.shape
+    dx = np.empty_like(x)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    dh_next = np.zeros((N, H), h.dtype)
+    dc_next = np.zeros((N, H), h.dtype)
+    for t in reversed(range(T)):
+        h_prev = h[:, t - 1] if t > 0 else h0
+        c_prev = c[:, t - 1] if t > 0 else c0
+        # Recompute the gates of step t (the fast version stores them instead).
+        a = x[:, t] @ Wx + h_prev @ Wh + b
+        i, f = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H])
+        g, o = np.tanh(a[:, 2 * H:3 * H]), sigmoid(a[:, 3 * H:])
+        tc = np.tanh(c[:, t])
+        dh_t = dh[:, t] + dh_next                # from the loss at t and from step t + 1
+        dc = dc_next + dh_t * o * (1 - tc ** 2)  # h_t = o * tanh(c_t)
+        da = np.concatenate([
+            dc * g * i * (1 - i),                # c_t = f * c_prev + i * g
+            dc * c_prev * f * (1 - f),
+            dc * i * (1 - g ** 2),
+            dh_t * tc * o * (1 - o),
+        ], axis=1)
+        dx[:, t] = da @ Wx.T
+        dWx += x[:, t].T @ da
+        dWh += h_prev.T @ da
+        db += da.sum(axis=0)
+        dh_next = da @ Wh.T
+        dc_next = dc * f
+    return dx, dh_next, dc_next, dWx, dWh, db
+
+
+# --------------------------------------------------------------------------- LSTM: fast
+class LSTMCache(NamedTuple):
+    """What :func:`lstm_backward` needs; all time-indexed arrays are feature-major (…, N)."""
+
+    Z: np.ndarray     # (D + H, T + 1, N): [x_t; h_{t-1}] stacked, as in RNNCache
+    G: np.ndarray     # (T, 4H, N): gate values i, f, g, o after their nonlinearity
+    C: np.ndarray     # (T + 1, H, N): C[0] = c0.T, C[t + 1] = c_t.T
+    TC: np.ndarray    # (T, H, N): tanh(c_t)
+    Wx: np.ndarray
+    Wh: np.ndarray
+
+
+@njit(cache=True)
+def _lstm_gates_and_cell(gt, c_prev, c_out):
+    """In place: rows i, f, o of ``gt`` hold tanh(a/2) -> turn into sigmoid(a); write c_t.
+
+    gt: (4H, N) gate block of one step (rows i, f, g, o), c_prev / c_out: (H, N).
+    """
+    H = c_prev.shape[0]
+    half = gt.dtype.type(0.5)
+    for j in range(H):
+        gi = gt[j]
+        gf = gt[H + j]
+        gg = gt[2 * H + j]
+        go = gt[3 * H + j]
+        cp = c_prev[j]
+        co = c_out[j]
+        for n in range(gi.shape[0]):
+            i = half * gi[n] + half
+            f = half * gf[n] + half
+            gi[n] = i
+            gf[n] = f
+            go[n] = half * go[n] + half
+            co[n] = f * cp[n] + i * gg[n]
+
+
+@njit(cache=True)
+def _lstm_step_backward(dh_up, dh_next, dc_next, gt, c_prev, tc, da):
+    """One step of the LSTM backward pass, everything but the matrix products.
+
+    Reads the upstream gradient dh_up, the recurrent gradients dh_next / dc_next (updated
+    in place: dc_next becomes dc_t * f), the gates gt (4H, N), c_{t-1} and tanh(c_t);
+    writes da (4H, N), the gradient at the four gate pre-activations.
+    """
+    H = c_prev.shape[0]
+    one = gt.dtype.type(1)
+    for j in range(H):
+        gi = gt[j]
+        gf = gt[H + j]
+        gg = gt[2 * H + j]
+        go = gt[3 * H + j]
+        cp = c_prev[j]
+        tj = tc[j]
+        u = dh_up[j]
+        r = dh_next[j]
+        dcn = dc_next[j]
+        dai = da[j]
+        daf = da[H + j]
+        dag = da[2 * H + j]
+        dao = da[3 * H + j]
+        for n in range(gi.shape[0]):
+            i = gi[n]
+            f = gf[n]
+            g = gg[n]
+            o = go[n]
+            t = tj[n]
+            dh = u[n] + r[n]
+            dc = dcn[n] + dh * o * (one - t * t)
+            dai[n] = dc * g * i * (one - i)
+            daf[n] = dc * cp[n] * f * (one - f)
+            dag[n] = dc * i * (one - g * g)
+            dao[n] = dh * t * o * (one - o)
+            dcn[n] = dc * f
+
+
+def _gate_scale(H, dtype):
+    """0.5 on the sigmoid gates (i, f, o), 1 on g: sigmoid(a) = (1 + tanh(a/2)) / 2."""
+    s = np.full(4 * H, 0.5, dtype)
+    s[2 * H:3 * H] = 1
+    return s
+
+
+def lstm_forward(x, h0, c0, Wx, Wh, b):
+    """LSTM over a whole sequence (gate order i, f, g, o, as ``torch.nn.LSTM``).
+
+    x: (N, T, D), h0, c0: (N, H), Wx: (D, 4H), Wh: (H, 4H), b: (4H,)
+    -> h: (N, T, H), c: (N, T, H) (read-only views), cache for :func:`lstm_backward`.
+    """
+    x, h0, Wx, Wh, b, c0, (N, T, D, H) = _check_recurrent("lstm_forward", x, h0, Wx, Wh, b, gates=4, c0=c0)
+    scale = _gate_scale(H, x.dtype)
+    Z = _stacked_inputs(x, h0, H)
+    P = _input_projection(Z, D, T, Wx * scale, b * scale)   # (4H, T, N), halved on i, f, o
+    WhT = (Wh * scale).T.copy()                              # (4H, H)
+    G = np.empty((T, 4 * H, N), x.dtype)
+    C = np.empty((T + 1, H, N), x.dtype)
+    C[0] = c0.T
+    TC = np.empty((T, H, N), x.dtype)
+    for t in range(T):
+        gt = G[t]
+        np.matmul(WhT, Z[D:, t], out=gt)         # h_{t-1} part of the pre-activation
+        np.add(gt, P[:, t], out=gt)              # + x_t part + bias
+        np.tanh(gt, out=gt)                      # g, and tanh(a/2) for i, f, o
+        _lstm_gates_and_cell(gt, C[t], C[t + 1])  # sigmoids; c_t = f c_{t-1} + i g
+        np.tanh(C[t + 1], out=TC[t])
+        np.multiply(gt[3 * H:], TC[t], out=Z[D:, t + 1])   # h_t = o tanh(c_t)
+    h = Z[D:, 1:].transpose(2, 1, 0)
+    c = C[1:].transpose(2, 0, 1)
+    h.flags.writeable = False
+    c.flags.writeable = False
+    return h, c, LSTMCache(Z, G, C, TC, Wx, Wh)
+
+
+def lstm_backward(dh, cache):
+    """Backpropagation through time for :func:`lstm_forward`.
+
+    dh: (N, T, H), the upstream gradient at every step
+    -> dx (N, T, D), dh0 (N, H), dc0 (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,).
+    """
+    Z, G, C, TC, Wx, Wh = cache
+    D = Wx.shape[0]
+    T, H4, N = G.shape
+    H = H4 // 4
+    dh = _check_dh("lstm_backward", dh, (N, T, H), Z.dtype)
+    dhT = dh.transpose(1, 2, 0)                  # (T, H, N) view, no copy
+    dA = np.empty((H4, T, N), Z.dtype)
+    dh_next = np.zeros((H, N), Z.dtype)
+    dc_next = np.zeros((H, N), Z.dtype)
+    for t in range(T - 1, -1, -1):
+        _lstm_step_backward(dhT[t], dh_next, dc_next, G[t], C[t], TC[t], dA[:, t])
+        np.matmul(Wh, dA[:, t], out=dh_next)     # back into h_{t-1}
+    dx, dh0, dWx, dWh, db = _weight_grads(Z, dA, Wx, dh_next, T, N)
+    return dx, dh0, dc_next.T, dWx, dWh, db

@@ -1,0 +1,132 @@
+"""The mini-batch training loop (小批量梯度下降) — book pages: docs/03-training/gradient-descent.md,
+docs/labs/digits-mlp.ipynb.
+
+:func:`fit` shuffles the training set every epoch, takes ``batch_size`` samples at a time,
+runs ``model.gradient`` (forward, loss, backward) and ``optimizer.update``, and records a
+:class:`History` for plots. A tqdm progress bar shows the epochs unless ``progress=False`` or the
+environment sets ``DLBOOK_PROGRESS=0`` (the tests and the site build do).
+"""
+
+import os
+import time
+
+import numpy as np
+
+from ._validate import check_positive_int
+
+__all__ = ["History", "fit", "train_epoch", "iterate_minibatches"]
+
+
+class History(dict):
+    """Per-epoch records of :func:`fit`: a dict of lists.
+
+    ``history["loss"]`` mean training loss of each epoch's mini-batches; ``["train_acc"]``
+    and ``["val_acc"]`` accuracies after each epoch (``val_acc`` and ``val_loss`` stay empty
+    without validation data); ``["batch_loss"]`` the loss of every mini-batch;
+    ``["time"]`` seconds per epoch.
+    """
+
+    KEYS = ("loss", "train_acc", "val_loss", "val_acc", "batch_loss", "time")
+
+    def __init__(self):
+        super().__init__({k: [] for k in self.KEYS})
+
+    @property
+    def epochs(self):
+        return len(self["loss"])
+
+    def __repr__(self):
+        last = {k: round(v[-1], 4) for k, v in self.items() if v and k not in ("batch_loss", "time")}
+        return f"History(epochs={self.epochs}, last={last})"
+
+
+def _progress_enabled(progress):
+    if progress is not None:
+        return bool(progress)
+    return os.environ.get("DLBOOK_PROGRESS", "1").strip().lower() not in ("0", "false", "no", "off", "")
+
+
+def iterate_minibatches(n, batch_size, rng=None):
+    """Yield index arrays covering ``range(n)`` in chunks of ``batch_size`` (shuffled when ``rng`` is given)."""
+    idx = rng.permutation(n) if rng is not None else np.arange(n)
+    for start in range(0, n, batch_size):
+        yield idx[start:start + batch_size]
+
+
+def _step(model, optimizer, xb, tb):
+    """One mini-batch: forward, loss, backward, update. Returns the batch loss."""
+    if hasattr(model, "gradient") and hasattr(model, "last_loss"):
+        grads = model.gradient(xb, tb)  # Sequential: skips the unused input gradient
+        loss = model.last_loss
+    else:
+        loss = model.loss(xb, tb)
+        model.backward(1.0)
+        grads = model.grads
+    optimizer.update(model.params, grads)
+    return float(loss)
+
+
+def train_epoch(model, optimizer, x, t, batch_size, rng=None):
+    """One pass over ``(x, t)`` in mini-batches (shuffled by ``rng`` if given); returns the batch losses."""
+    return [_step(model, optimizer, x[idx], t[idx]) for idx in iterate_minibatches(len(x), batch_size, rng)]
+
+
+def fit(model, optimizer, x, t, *, epochs, batch_size, x_val=None, t_val=None, seed=0, progress=None):
+    """Train ``model`` with mini-batch gradient descent; return a :class:`History`.
+
+    x: (N, ...) inputs; t: (N,) labels or (N, C) one-hot/targets. ``batch_size = N`` is batch
+    gradient descent (BGD), ``batch_size = 1`` stochastic gradient descent (SGD).
+    Each epoch visits every sample once in an order drawn from ``numpy.random.default_rng(seed)``.
+    Accuracies are recorded when the model has an ``accuracy`` method and a softmax loss.
+    """
+    check_positive_int(epochs, "epochs")
+    check_positive_int(batch_size, "batch_size")
+    if len(x) != len(t):
+        raise ValueError(f"fit: expected as many targets as inputs ({len(x)}), got {len(t)}")
+    if len(x) == 0:
+        raise ValueError("fit: expected at least one training sample, got 0")
+    if (x_val is None) != (t_val is None):
+        raise ValueError("fit: expected both x_val and t_val, or neither")
+    if x_val is not None and len(x_val) != len(t_val):
+        raise ValueError(f"fit: expected as many validation targets as inputs ({len(x_val)}), got {len(t_val)}")
+    rng = np.random.default_rng(seed)
+    history = History()
+    classify = hasattr(model, "accuracy") and type(getattr(model, "loss_layer", None)).__name__ == "SoftmaxWithLoss"
+
+    bar = None
+    epoch_iter = range(epochs)
+    if _progress_enabled(progress):
+        try:
+            from tqdm import tqdm  # plain text bar: works in terminals and notebooks alike
+        except ImportError:  # tqdm is optional (the `plot` extra)
+            tqdm = None
+        if tqdm is not None:
+            bar = tqdm(epoch_iter, desc="epochs", unit="epoch", leave=True)
+            epoch_iter = bar
+
+    for _ in epoch_iter:
+        start = time.perf_counter()
+        if hasattr(model, "train") and callable(model.train):
+            model.train()
+        batch_losses = train_epoch(model, optimizer, x, t, batch_size, rng)
+        history["batch_loss"].extend(batch_losses)
+        history["loss"].append(float(np.mean(batch_losses)))
+        if hasattr(model, "eval") and callable(model.eval):
+            model.eval()
+        if classify:
+            history["train_acc"].append(model.accuracy(x, t, batch_size=1000))
+        if x_val is not None:
+            history["val_loss"].append(float(model.loss(x_val, t_val)))
+            if classify:
+                history["val_acc"].append(model.accuracy(x_val, t_val, batch_size=1000))
+        history["time"].append(time.perf_counter() - start)
+        if bar is not None:
+            post = {"loss": f"{history['loss'][-1]:.4f}"}
+            if history["train_acc"]:
+                post["train_acc"] = f"{history['train_acc'][-1]:.3f}"
+            if history["val_acc"]:
+                post["val_acc"] = f"{history['val_acc'][-1]:.3f}"
+            bar.set_postfix(post)
+    if hasattr(model, "train") and callable(model.train):
+        model.train()
+    return history

@@ -1,0 +1,57 @@
+"""Fixtures shared by the site tests (build, links, browser, notebook downloads).
+
+``built_site`` runs ``mkdocs build --strict`` once per test session; every site test
+reads the same output directory, so the build's cost is paid once.
+"""
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# conftest.py files outside packages are all imported under the module name "conftest", so
+# once this file is loaded, ``from conftest import make_sybil`` (tests/test_fences.py) finds
+# this module rather than the repository root's. Pass the root's make_sybil through.
+_spec = importlib.util.spec_from_file_location("_dlbook_root_conftest", ROOT / "conftest.py")
+_root_conftest = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_root_conftest)
+make_sybil = _root_conftest.make_sybil
+
+
+def build_site(site_dir):
+    """Run ``mkdocs build --strict`` into ``site_dir``; fail with the build's output."""
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", DLBOOK_PROGRESS="0", MPLBACKEND="Agg")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory):
+    """The built site (a directory), built once per session with ``mkdocs build --strict``.
+
+    Set env ``DLBOOK_SITE_DIR`` to a site already built to test that one instead (quick
+    iterations on the site tests; the suite itself always builds).
+    """
+    prebuilt = os.environ.get("DLBOOK_SITE_DIR")
+    if prebuilt:
+        return Path(prebuilt)
+    site = tmp_path_factory.mktemp("site")
+    build_site(site)
+    return site
+
+
+def html_pages(site):
+    """Every built HTML page except the 404 page."""
+    return sorted(p for p in site.rglob("*.html") if p.name != "404.html")

@@ -1,0 +1,210 @@
+"""Parity checks of every dlbook.cuda kernel against the CPU path, on tiny shapes.
+
+Run by tests/test_cuda_sim.py in a subprocess with NUMBA_ENABLE_CUDASIM=1 (numba's simulator
+must be switched on before numba.cuda is first imported, so it cannot share the pytest process).
+Prints one JSON object: {case: [max relative error, tolerance, seconds] or "error: ..."}.
+Sizes are deliberately not multiples of the tiles. Usage: python3 tests/cuda_sim_checks.py [CASE ...]
+"""
+
+import json
+import sys
+import time
+import traceback
+
+import numpy as np
+
+TOL = {np.float32: 1e-4, np.float64: 1e-6}
+CASES = {}
+
+
+def case(name):
+    def deco(fn):
+        CASES[name] = fn
+        return fn
+
+    return deco
+
+
+def rel(got, ref):
+    got, ref = np.asarray(got, dtype=np.float64), np.asarray(ref, dtype=np.float64)
+    if got.shape != ref.shape:
+        return float("inf")
+    return float(np.linalg.norm(got - ref) / max(np.linalg.norm(ref), 1e-30))
+
+
+def _dc():
+    import dlbook.cuda as dc
+
+    return dc
+
+
+def _all(dt):
+    return [np.float32, np.float64] if dt is None else [dt]
+
+
+def _elementwise(dt):
+    import dlbook.activations as A
+
+    dc = _dc()
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((3, 347)) * 4).astype(dt)
+    x[0, :3] = [0.0, -1000.0, 1000.0]  # sigmoid must not overflow
+    d = dc.to_device(x)
+    errs = []
+    for name in ("sigmoid", "tanh", "relu", "step", "sigmoid_grad", "tanh_grad", "relu_grad", "softmax"):
+        got = dc.to_host(getattr(dc, name)(d))
+        assert got.dtype == dt, (name, got.dtype)
+        errs.append(rel(got, getattr(A, name)(x)))
+    return max(errs)
+
+
+for _dt in (np.float32, np.float64):
+    case(f"elementwise_{_dt.__name__}")(lambda dt=_dt: _elementwise(dt))
+
+
+def _matmul(dt, cfg_name, shapes):
+    from dlbook.cuda import gemm as G
+
+    dc = _dc()
+    cfg = {"sim": G.SIM_CONFIG, "vec": G.GemmConfig(32, 32, 4, 4, 4, True, True),
+           "noprefetch": G.GemmConfig(16, 16, 4, 2, 2, False), "default": G.DEFAULT}[cfg_name]
+    rng = np.random.default_rng(2)
+    errs = []
+    for (M, N, K, ta, tb) in shapes:
+        a = rng.standard_normal((K, M) if ta else (M, K)).astype(dt)
+        b = rng.standard_normal((N, K) if tb else (K, N)).astype(dt)
+        ref = (a.T if ta else a).astype(np.float64) @ (b.T if tb else b).astype(np.float64)
+        got = dc.to_host(G.matmul(dc.to_device(a), dc.to_device(b), trans_a=ta, trans_b=tb, cfg=cfg))
+        assert got.dtype == dt
+        errs.append(rel(got, ref))
+    return max(errs)
+
+
+case("gemm_sim_float32")(lambda: _matmul(np.float32, "sim", [(19, 23, 13, 0, 0), (5, 33, 9, 1, 1)]))
+case("gemm_sim_float64")(lambda: _matmul(np.float64, "sim", [(17, 9, 21, 1, 0), (20, 18, 3, 0, 1)]))
+case("gemm_vec_float32")(lambda: _matmul(np.float32, "vec", [(37, 35, 9, 0, 0), (33, 3, 6, 1, 1)]))
+case("gemm_noprefetch_float64")(lambda: _matmul(np.float64, "noprefetch", [(17, 18, 9, 0, 1)]))
+case("gemm_default_tile_float32")(lambda: _matmul(np.float32, "default", [(9, 7, 11, 0, 0)]))
+
+
+def _affine(dt):
+    dc = _dc()
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((7, 3, 5)).astype(dt)
+    W = rng.standard_normal((15, 9)).astype(dt)
+    b = rng.standard_normal(9).astype(dt)
+    dout = rng.standard_normal((7, 9)).astype(dt)
+    D = dc.to_device
+    out = dc.to_host(dc.affine_forward(D(x), D(W), D(b)))
+    dx, dW, db = (dc.to_host(v) for v in dc.affine_backward(D(dout), D(x), D(W)))
+    x2 = x.reshape(7, -1)
+    return max(rel(out, x2 @ W + b), rel(dx, (dout @ W.T).reshape(x.shape)), rel(dW, x2.T @ dout), rel(db, dout.sum(0)))
+
+
+for _dt in (np.float32, np.float64):
+    case(f"affine_{_dt.__name__}")(lambda dt=_dt: _affine(dt))
+
+CONV_SHAPES = [  # N, C, H, W, K, R, S, stride, pad
+    (2, 3, 7, 6, 5, 3, 3, 1, 1),
+    (1, 2, 6, 7, 17, 2, 3, (2, 1), (1, 0)),
+]
+
+
+def _conv(dt, shape):
+    import dlbook.conv as CPU
+
+    dc = _dc()
+    N, C, H, W, K, R, S, st, pd = shape
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((N, C, H, W)).astype(dt)
+    w = rng.standard_normal((K, C, R, S)).astype(dt)
+    b = rng.standard_normal(K).astype(dt)
+    D = dc.to_device
+    ref = CPU.conv2d_reference(x, w, b, stride=st, pad=pd)
+    got = dc.to_host(dc.conv2d(D(x), D(w), D(b), stride=st, pad=pd))
+    nob = dc.to_host(dc.conv2d(D(x), D(w), stride=st, pad=pd))
+    dy = rng.standard_normal(ref.shape).astype(dt)
+    rb = CPU.conv2d_backward_reference(dy, x, w, stride=st, pad=pd)
+    gb = [dc.to_host(v) for v in dc.conv2d_backward(D(dy), D(x), D(w), stride=st, pad=pd)]
+    return max([rel(got, ref), rel(nob, ref - b[:, None, None])] + [rel(g, r) for g, r in zip(gb, rb)])
+
+
+for _dt in (np.float32, np.float64):
+    for _i, _s in enumerate(CONV_SHAPES):
+        case(f"conv2d_{_i}_{_dt.__name__}")(lambda dt=_dt, s=_s: _conv(dt, s))
+
+
+def _pool(dt):
+    import dlbook.conv as CPU
+
+    dc = _dc()
+    rng = np.random.default_rng(5)
+    errs = []
+    for size, stride in [(2, None), (3, 2), ((2, 3), 1)]:
+        x = rng.standard_normal((2, 3, 7, 8)).astype(dt)
+        x[0, 0, :2, :2] = 1.5  # a tie: the first maximum (row-major) gets the gradient
+        for kind in ("max", "avg"):
+            ref = getattr(CPU, f"{kind}_pool2d_reference")(x, size, stride)
+            got = dc.to_host(getattr(dc, f"{kind}_pool2d")(dc.to_device(x), size, stride))
+            dy = rng.standard_normal(ref.shape).astype(dt)
+            rb = getattr(CPU, f"{kind}_pool2d_backward_reference")(dy, x, size, stride)
+            gb = dc.to_host(getattr(dc, f"{kind}_pool2d_backward")(dc.to_device(dy), dc.to_device(x), size, stride))
+            errs += [rel(got, ref), rel(gb, rb)]
+    return max(errs)
+
+
+for _dt in (np.float32, np.float64):
+    case(f"pool_{_dt.__name__}")(lambda dt=_dt: _pool(dt))
+
+
+def _lstm(dt):
+    import dlbook.rnn as CPU
+
+    dc = _dc()
+    rng = np.random.default_rng(6)
+    N, T, D, H = 3, 4, 5, 6
+    x = rng.standard_normal((N, T, D)).astype(dt)
+    h0, c0 = (rng.standard_normal((N, H)).astype(dt) for _ in range(2))
+    Wx = (rng.standard_normal((D, 4 * H)) * 0.5).astype(dt)
+    Wh = (rng.standard_normal((H, 4 * H)) * 0.5).astype(dt)
+    b = rng.standard_normal(4 * H).astype(dt)
+    dh = rng.standard_normal((N, T, H)).astype(dt)
+    h, c, cache = CPU.lstm_forward_reference(x, h0, c0, Wx, Wh, b)
+    ref = CPU.lstm_backward_reference(dh, cache)
+    D_ = dc.to_device
+    hg, cg, gcache = dc.lstm_forward(D_(x), D_(h0), D_(c0), D_(Wx), D_(Wh), D_(b))
+    got = dc.lstm_backward(D_(dh), gcache)
+    return max([rel(dc.to_host(hg), h), rel(dc.to_host(cg), c)] + [rel(dc.to_host(g), r) for g, r in zip(got, ref)])
+
+
+for _dt in (np.float32, np.float64):
+    case(f"lstm_{_dt.__name__}")(lambda dt=_dt: _lstm(dt))
+
+
+def _row_stack():
+    import dlbook.cuda as dc
+
+    dc._cuda()
+    assert hasattr(np, "row_stack")  # restored if this NumPy had removed it
+    return 0.0
+
+
+case("numpy_row_stack_float64")(_row_stack)
+
+
+def run(names):
+    results = {}
+    for name in names:
+        t0 = time.perf_counter()
+        tol = TOL[np.float64] if name.endswith("float64") else TOL[np.float32]
+        try:
+            err = CASES[name]()
+            results[name] = [err, tol, round(time.perf_counter() - t0, 2)]
+        except Exception:
+            results[name] = "error: " + traceback.format_exc(limit=6)
+    return results
+
+
+if __name__ == "__main__":
+    names = sys.argv[1:] or list(CASES)
+    print(json.dumps(run(names)))
