@@ -36,6 +36,7 @@ The public :func:`im2col` / :func:`col2im` are the readable NumPy versions the r
 in *Deep Learning from Scratch*, with its layout (see their docstrings).
 """
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -422,7 +423,7 @@ def _conv_direct_dx(dy, w, dx, sh, sw, ph, pw):
                                 dxrow[j * sw + off] += wv * dyrow[j]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath=True)  # fastmath: lets the dot products vectorise
 def _conv_direct_dw(dy, x, dw, sh, sw, ph, pw):
     N, C, H, W = x.shape
     K, _, R, S = dw.shape
@@ -456,6 +457,103 @@ def _conv_direct_dw(dy, x, dw, sh, sw, ph, pw):
                             for j in range(j0, j1):
                                 acc += dyrow[j] * xrow[j * sw + off]
                 dw[k, c, r, s] = acc
+
+
+# Stride-1 direct kernels. Trick: treat each padded input plane as one flat row of Hp*Wp values
+# and compute "extended" output rows of width Wp (the last Wp - OW columns of each row are
+# garbage, dropped afterwards). Then every filter tap (r, s) is ONE long contiguous axpy/dot
+# at offset r*Wp + s, which vectorises, instead of OH short rows whose loop overhead dominates.
+
+
+@njit(cache=True, parallel=True)
+def _conv_s1_fwd(xp, w, y):
+    """xp: padded input (N, C, Hp, Wp); y: (N, K, OH, OW) with OH = Hp - R + 1, OW = Wp - S + 1."""
+    N, C, Hp, Wp = xp.shape
+    K, _, R, S = w.shape
+    OH, OW = y.shape[2], y.shape[3]
+    L = (OH - 1) * Wp + OW  # extended output length that stays inside the flat input plane
+    zero = xp.dtype.type(0)
+    for task in prange(N * K):
+        n = task // K
+        k = task - n * K
+        acc = np.empty(OH * Wp, dtype=xp.dtype)
+        for p in range(L):
+            acc[p] = zero
+        for c in range(C):
+            xf = xp[n, c].reshape(Hp * Wp)
+            wk = w[k, c]
+            for r in range(R):
+                for s in range(S):
+                    wv = wk[r, s]
+                    src = xf[r * Wp + s : r * Wp + s + L]
+                    for p in range(L):
+                        acc[p] += wv * src[p]
+        yk = y[n, k]
+        for i in range(OH):
+            row = acc[i * Wp : i * Wp + OW]
+            out = yk[i]
+            for j in range(OW):
+                out[j] = row[j]
+
+
+@njit(cache=True, parallel=True)
+def _conv_s1_dx(dy, w, dxp):
+    """dxp: padded input gradient (N, C, Hp, Wp), fully overwritten."""
+    N, C, Hp, Wp = dxp.shape
+    K, _, R, S = w.shape
+    OH, OW = dy.shape[2], dy.shape[3]
+    L = (OH - 1) * Wp + OW
+    zero = dxp.dtype.type(0)
+    for task in prange(N * C):
+        n = task // C
+        c = task - n * C
+        dxf = dxp[n, c].reshape(Hp * Wp)
+        for p in range(Hp * Wp):
+            dxf[p] = zero
+        ext = np.zeros(L, dtype=dxp.dtype)  # dy[n, k] with rows widened to Wp by zeros
+        for k in range(K):
+            dyk = dy[n, k]
+            for i in range(OH):
+                row = dyk[i]
+                for j in range(OW):
+                    ext[i * Wp + j] = row[j]
+            wk = w[k, c]
+            for r in range(R):
+                for s in range(S):
+                    wv = wk[r, s]
+                    dst = dxf[r * Wp + s : r * Wp + s + L]
+                    for p in range(L):
+                        dst[p] += wv * ext[p]
+
+
+@njit(cache=True, parallel=True, fastmath=True)  # fastmath: lets the dot products vectorise
+def _conv_s1_dw(dy, xp, dw):
+    N, C, Hp, Wp = xp.shape
+    K, _, R, S = dw.shape
+    OH, OW = dy.shape[2], dy.shape[3]
+    L = (OH - 1) * Wp + OW
+    for task in prange(K * C):
+        k = task // C
+        c = task - k * C
+        acc = np.zeros((R, S), dtype=xp.dtype)
+        ext = np.zeros(L, dtype=xp.dtype)
+        for n in range(N):
+            dyk = dy[n, k]
+            for i in range(OH):
+                row = dyk[i]
+                for j in range(OW):
+                    ext[i * Wp + j] = row[j]
+            xf = xp[n, c].reshape(Hp * Wp)
+            for r in range(R):
+                for s in range(S):
+                    src = xf[r * Wp + s : r * Wp + s + L]
+                    t = xp.dtype.type(0)
+                    for p in range(L):
+                        t += ext[p] * src[p]
+                    acc[r, s] += t
+        for r in range(R):
+            for s in range(S):
+                dw[k, c, r, s] = acc[r, s]
 
 
 @njit(cache=True, parallel=True)
@@ -632,6 +730,34 @@ def _avg_pool_bwd(dy, kh, kw, sh, sw, dx):
 _WORKSPACE = {}
 
 
+# Below this many multiply-adds (or elements, for pooling) a kernel runs on one thread: waking
+# and joining the worker threads costs more than the work, and on a busy 2-core machine a
+# parallel region waits for its slowest (descheduled) thread.
+PARALLEL_MIN_WORK = 1 << 18
+
+
+def _run(kernel, work, *args):
+    """Call a ``parallel=True`` kernel, on one thread when ``work`` is small."""
+    if work >= PARALLEL_MIN_WORK or numba.get_num_threads() == 1:
+        return kernel(*args)
+    prev = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        return kernel(*args)
+    finally:
+        numba.set_num_threads(prev)
+
+
+def _padded(x, ph, pw):
+    """x with ph zero rows above/below and pw zero columns left/right (no copy when both are 0)."""
+    if ph == 0 and pw == 0:
+        return x
+    N, C, H, W = x.shape
+    xp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=x.dtype)
+    xp[:, :, ph : ph + H, pw : pw + W] = x
+    return xp
+
+
 def _workspace(shape, dtype):
     """A reused scratch buffer (fresh 40 MB temporaries cost more in page faults than the work)."""
     size = int(np.prod(shape))
@@ -674,40 +800,58 @@ def conv2d(x, w, b=None, stride=1, pad=0, *, method="auto"):
     N, C = x.shape[:2]
     K, _, R, S = w.shape
     y = np.empty((N, K, OH, OW), dtype=x.dtype)
+    work = N * K * OH * OW * C * R * S
     if _choose(method, C, K, R, S) == "direct":
-        _conv_direct_fwd(x, w, y, sh, sw, ph, pw)
+        if (sh, sw) == (1, 1):
+            _run(_conv_s1_fwd, work, _padded(x, ph, pw), w, y)
+        else:
+            _run(_conv_direct_fwd, work, x, w, y, sh, sw, ph, pw)
     else:
         cols = _workspace((N, C * R * S, OH * OW), x.dtype)
-        _im2col_nchw(x, R, S, sh, sw, ph, pw, OH, OW, cols)
+        _run(_im2col_nchw, cols.size, x, R, S, sh, sw, ph, pw, OH, OW, cols)
         np.matmul(w.reshape(K, -1), cols, out=y.reshape(N, K, OH * OW))
     if b is not None:
         y += b[:, None, None]
     return y
 
 
-def conv2d_backward(dy, x, w, stride=1, pad=0, *, method="auto"):
+def conv2d_backward(dy, x, w, stride=1, pad=0, *, method="auto", need_dx=True):
     """Gradients of :func:`conv2d` (the bias gradient does not depend on ``b``).
 
     dy: (N, K, OH, OW), x: (N, C, H, W), w: (K, C, R, S)
     -> (dx (N, C, H, W), dw (K, C, R, S), db (K,)), each in the input dtype.
+    ``need_dx=False`` skips dx and returns None in its place (a network's first layer).
     """
     x, w, _, (sh, sw), (ph, pw), (OH, OW) = _check_conv(x, w, None, stride, pad)
     N, C, H, W = x.shape
     K, _, R, S = w.shape
     dy = _check_dy(dy, (N, K, OH, OW), x.dtype)
     db = dy.sum(axis=(0, 2, 3))
-    dx = np.empty_like(x)
+    dx = np.empty_like(x) if need_dx else None
+    work = N * K * OH * OW * C * R * S
     if _choose(method, C, K, R, S) == "direct":
         dw = np.empty_like(w)
-        _conv_direct_dw(dy, x, dw, sh, sw, ph, pw)
-        _conv_direct_dx(dy, w, dx, sh, sw, ph, pw)
+        if (sh, sw) == (1, 1):
+            _run(_conv_s1_dw, work, dy, _padded(x, ph, pw), dw)
+            if need_dx:
+                if ph == 0 and pw == 0:
+                    _run(_conv_s1_dx, work, dy, w, dx)
+                else:
+                    dxp = np.empty((N, C, H + 2 * ph, W + 2 * pw), dtype=x.dtype)
+                    _run(_conv_s1_dx, work, dy, w, dxp)
+                    dx[...] = dxp[:, :, ph : ph + H, pw : pw + W]
+        else:
+            _run(_conv_direct_dw, work, dy, x, dw, sh, sw, ph, pw)
+            if need_dx:
+                _run(_conv_direct_dx, work, dy, w, dx, sh, sw, ph, pw)
     else:
         cols = _workspace((N, C * R * S, OH * OW), x.dtype)
-        _im2col_nchw(x, R, S, sh, sw, ph, pw, OH, OW, cols)
+        _run(_im2col_nchw, cols.size, x, R, S, sh, sw, ph, pw, OH, OW, cols)
         dy2 = dy.reshape(N, K, OH * OW)
         dw = np.matmul(dy2, cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
-        np.matmul(w.reshape(K, -1).T, dy2, out=cols)  # the column gradient reuses the workspace
-        _col2im_nchw(cols, R, S, sh, sw, ph, pw, OH, OW, dx)
+        if need_dx:
+            np.matmul(w.reshape(K, -1).T, dy2, out=cols)  # the column gradient reuses the workspace
+            _run(_col2im_nchw, cols.size, cols, R, S, sh, sw, ph, pw, OH, OW, dx)
     return dx, dw, db
 
 
@@ -719,7 +863,7 @@ def max_pool2d(x, size=2, stride=None):
     """
     x, (kh, kw), (sh, sw), (OH, OW) = _check_pool(x, size, stride)
     y = np.empty((*x.shape[:2], OH, OW), dtype=x.dtype)
-    _max_pool_fwd(x, kh, kw, sh, sw, y)
+    _run(_max_pool_fwd, x.size, x, kh, kw, sh, sw, y)
     return y
 
 
@@ -731,7 +875,7 @@ def max_pool2d_backward(dy, x, size=2, stride=None):
     x, (kh, kw), (sh, sw), (OH, OW) = _check_pool(x, size, stride)
     dy = _check_dy(dy, (*x.shape[:2], OH, OW), x.dtype)
     dx = np.empty_like(x)
-    _max_pool_bwd(dy, x, kh, kw, sh, sw, dx)
+    _run(_max_pool_bwd, x.size, dy, x, kh, kw, sh, sw, dx)
     return dx
 
 
@@ -742,7 +886,7 @@ def avg_pool2d(x, size=2, stride=None):
     """
     x, (kh, kw), (sh, sw), (OH, OW) = _check_pool(x, size, stride)
     y = np.empty((*x.shape[:2], OH, OW), dtype=x.dtype)
-    _avg_pool_fwd(x, kh, kw, sh, sw, y)
+    _run(_avg_pool_fwd, x.size, x, kh, kw, sh, sw, y)
     return y
 
 
@@ -754,5 +898,5 @@ def avg_pool2d_backward(dy, x, size=2, stride=None):
     x, (kh, kw), (sh, sw), (OH, OW) = _check_pool(x, size, stride)
     dy = _check_dy(dy, (*x.shape[:2], OH, OW), x.dtype)
     dx = np.empty_like(x)
-    _avg_pool_bwd(dy, kh, kw, sh, sw, dx)
+    _run(_avg_pool_bwd, x.size, dy, kh, kw, sh, sw, dx)
     return dx

@@ -105,10 +105,10 @@ def _check_recurrent(fn, x, h0, Wx, Wh, b, gates, c0=None):
     return x, h0, Wx, Wh, b, c0, (N, T, D, H)
 
 
-def _check_dh(fn, dh, shape, dtype):
-    dh = as_float_array(dh, "dh")
+def _check_dh(fn, dh, shape, dtype, name="dh"):
+    dh = as_float_array(dh, name)
     if dh.shape != tuple(shape):
-        raise ValueError(f"{fn}: dh must be (N, T, H) = {tuple(shape)}, the shape of the forward output, got {dh.shape}")
+        raise ValueError(f"{fn}: {name} must be (N, T, H) = {tuple(shape)}, the shape of the forward output, got {dh.shape}")
     return dh.astype(dtype, copy=False)
 
 
@@ -305,13 +305,16 @@ def lstm_forward_reference(x, h0, c0, Wx, Wh, b):
     return h, c, (x, h0, c0, Wx, Wh, b, h, c)
 
 
-def lstm_backward_reference(dh, cache):
+def lstm_backward_reference(dh, cache, dc=None):
     """Backpropagation through time, step by step, for :func:`lstm_forward_reference`.
 
     dh: (N, T, H) -> dx (N, T, D), dh0 (N, H), dc0 (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,).
+    dc: optional (N, T, H) upstream gradient of the cell states ``c`` (as in :func:`lstm_backward`).
     """
     x, h0, c0, Wx, Wh, b, h, c = cache
     dh = _check_dh("lstm_backward_reference", dh, h.shape, h.dtype)
+    if dc is not None:
+        dc = _check_dh("lstm_backward_reference", dc, h.shape, h.dtype, name="dc")
     N, T, H = h.shape
     dx = np.empty_like(x)
     dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
@@ -326,11 +329,13 @@ def lstm_backward_reference(dh, cache):
         g, o = np.tanh(a[:, 2 * H:3 * H]), sigmoid(a[:, 3 * H:])
         tc = np.tanh(c[:, t])
         dh_t = dh[:, t] + dh_next                # from the loss at t and from step t + 1
-        dc = dc_next + dh_t * o * (1 - tc ** 2)  # h_t = o * tanh(c_t)
+        if dc is not None:
+            dc_next = dc_next + dc[:, t]         # a loss that reads c_t directly
+        dc_t = dc_next + dh_t * o * (1 - tc ** 2)  # h_t = o * tanh(c_t)
         da = np.concatenate([
-            dc * g * i * (1 - i),                # c_t = f * c_prev + i * g
-            dc * c_prev * f * (1 - f),
-            dc * i * (1 - g ** 2),
+            dc_t * g * i * (1 - i),              # c_t = f * c_prev + i * g
+            dc_t * c_prev * f * (1 - f),
+            dc_t * i * (1 - g ** 2),
             dh_t * tc * o * (1 - o),
         ], axis=1)
         dx[:, t] = da @ Wx.T
@@ -338,7 +343,7 @@ def lstm_backward_reference(dh, cache):
         dWh += h_prev.T @ da
         db += da.sum(axis=0)
         dh_next = da @ Wh.T
-        dc_next = dc * f
+        dc_next = dc_t * f
     return dx, dh_next, dc_next, dWx, dWh, db
 
 
@@ -454,11 +459,13 @@ def lstm_forward(x, h0, c0, Wx, Wh, b):
     return h, c, LSTMCache(Z, G, C, TC, Wx, Wh)
 
 
-def lstm_backward(dh, cache):
+def lstm_backward(dh, cache, dc=None):
     """Backpropagation through time for :func:`lstm_forward`.
 
     dh: (N, T, H), the upstream gradient at every step
     -> dx (N, T, D), dh0 (N, H), dc0 (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,).
+    dc: optional (N, T, H), the upstream gradient of the cell states ``c`` when a loss (or an
+    encoder-decoder's decoder, through its ``c0``) reads them; ``None`` means zero.
     """
     Z, G, C, TC, Wx, Wh = cache
     D = Wx.shape[0]
@@ -466,10 +473,14 @@ def lstm_backward(dh, cache):
     H = H4 // 4
     dh = _check_dh("lstm_backward", dh, (N, T, H), Z.dtype)
     dhT = dh.transpose(1, 2, 0)                  # (T, H, N) view, no copy
+    if dc is not None:
+        dcT = _check_dh("lstm_backward", dc, (N, T, H), Z.dtype, name="dc").transpose(1, 2, 0)
     dA = np.empty((H4, T, N), Z.dtype)
     dh_next = np.zeros((H, N), Z.dtype)
     dc_next = np.zeros((H, N), Z.dtype)
     for t in range(T - 1, -1, -1):
+        if dc is not None:
+            np.add(dc_next, dcT[t], out=dc_next)
         _lstm_step_backward(dhT[t], dh_next, dc_next, G[t], C[t], TC[t], dA[:, t])
         np.matmul(Wh, dA[:, t], out=dh_next)     # back into h_{t-1}
     dx, dh0, dWx, dWh, db = _weight_grads(Z, dA, Wx, dh_next, T, N)

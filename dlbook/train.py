@@ -40,6 +40,41 @@ class History(dict):
         return f"History(epochs={self.epochs}, last={last})"
 
 
+class _NotebookLine:
+    """A file-like target for tqdm inside a Jupyter kernel: one output, updated in place.
+
+    Writing tqdm's ``\r``-separated states to stderr in a notebook leaves one output per state in
+    the saved (and rendered) notebook. An IPython display handle is updated instead, so a live
+    notebook shows the bar moving and an executed notebook keeps only its final state.
+    """
+
+    def __init__(self, display):
+        self._handle = display({"text/plain": ""}, raw=True, display_id=True)
+        self.encoding = "utf-8"
+
+    def write(self, text):
+        line = text.split("\r")[-1].strip("\n")
+        if line.strip():
+            self._handle.update({"text/plain": line.rstrip()}, raw=True)
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+def _progress_file():
+    """``_NotebookLine`` inside a Jupyter kernel, else None (tqdm's default: stderr)."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return None
+    shell = get_ipython()
+    if shell is None or type(shell).__name__ != "ZMQInteractiveShell":
+        return None
+    return _NotebookLine(display)
+
+
 def _progress_enabled(progress):
     if progress is not None:
         return bool(progress)
@@ -101,7 +136,7 @@ def fit(model, optimizer, x, t, *, epochs, batch_size, x_val=None, t_val=None, s
         except ImportError:  # tqdm is optional (the `plot` extra)
             tqdm = None
         if tqdm is not None:
-            bar = tqdm(epoch_iter, desc="epochs", unit="epoch", leave=True)
+            bar = tqdm(epoch_iter, desc="epochs", unit="epoch", leave=True, file=_progress_file())
             epoch_iter = bar
 
     for _ in epoch_iter:

@@ -8,6 +8,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -48,8 +49,21 @@ def built_site(tmp_path_factory):
     if prebuilt:
         return Path(prebuilt)
     site = tmp_path_factory.mktemp("site")
+    start = time.perf_counter()
     build_site(site)
+    _build_stats.update(seconds=time.perf_counter() - start, pages=len(html_pages(site)))
     return site
+
+
+_build_stats = {}
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Report the site build's time and page count (for CI logs and release notes)."""
+    if _build_stats:
+        terminalreporter.write_line(
+            f"site: mkdocs build --strict took {_build_stats['seconds']:.1f} s, {_build_stats['pages']} pages"
+        )
 
 
 def html_pages(site):

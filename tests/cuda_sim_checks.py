@@ -14,6 +14,13 @@ import traceback
 import numpy as np
 
 TOL = {np.float32: 1e-4, np.float64: 1e-6}
+# Every public dlbook.cuda function these cases call (tests/test_cuda_sim.py checks the list is complete).
+COVERED = {
+    "sigmoid", "tanh", "relu", "step", "sigmoid_grad", "tanh_grad", "relu_grad", "softmax",
+    "matmul", "affine_forward", "affine_backward", "sum_rows",
+    "conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward",
+    "lstm_forward", "lstm_backward",
+}
 CASES = {}
 
 
@@ -84,6 +91,25 @@ case("gemm_sim_float32")(lambda: _matmul(np.float32, "sim", [(19, 23, 13, 0, 0),
 case("gemm_sim_float64")(lambda: _matmul(np.float64, "sim", [(17, 9, 21, 1, 0), (20, 18, 3, 0, 1)]))
 case("gemm_vec_float32")(lambda: _matmul(np.float32, "vec", [(37, 35, 9, 0, 0), (33, 3, 6, 1, 1)]))
 case("gemm_noprefetch_float64")(lambda: _matmul(np.float64, "noprefetch", [(17, 18, 9, 0, 1)]))
+def _split_k(dt):
+    from dlbook.cuda import gemm as G
+
+    dc = _dc()
+    rng = np.random.default_rng(7)
+    errs = []
+    for (M, N, K, ta, tb, acc) in [(9, 13, 45, 0, 1, False), (17, 5, 38, 1, 0, True)]:
+        a = rng.standard_normal((K, M) if ta else (M, K)).astype(dt)
+        b = rng.standard_normal((N, K) if tb else (K, N)).astype(dt)
+        c0 = rng.standard_normal((M, N)).astype(dt)
+        C = dc.to_device(c0)
+        G.gemm(dc.to_device(a), dc.to_device(b), C, M, N, K, a="t" if ta else "n", b="t" if tb else "n",
+               accumulate=acc, split=3)
+        ref = (a.T if ta else a).astype(np.float64) @ (b.T if tb else b) + (c0 if acc else 0)
+        errs.append(rel(dc.to_host(C), ref))
+    return max(errs)
+
+
+case("gemm_split_k_float64")(lambda: _split_k(np.float64))
 case("gemm_default_tile_float32")(lambda: _matmul(np.float32, "default", [(9, 7, 11, 0, 0)]))
 
 
@@ -98,7 +124,10 @@ def _affine(dt):
     out = dc.to_host(dc.affine_forward(D(x), D(W), D(b)))
     dx, dW, db = (dc.to_host(v) for v in dc.affine_backward(D(dout), D(x), D(W)))
     x2 = x.reshape(7, -1)
-    return max(rel(out, x2 @ W + b), rel(dx, (dout @ W.T).reshape(x.shape)), rel(dW, x2.T @ dout), rel(db, dout.sum(0)))
+    big = rng.standard_normal((37, 5)).astype(dt)
+    sums = dc.to_host(dc.sum_rows(D(big)))
+    return max(rel(out, x2 @ W + b), rel(dx, (dout @ W.T).reshape(x.shape)), rel(dW, x2.T @ dout), rel(db, dout.sum(0)),
+               rel(sums, big.sum(0)))
 
 
 for _dt in (np.float32, np.float64):

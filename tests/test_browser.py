@@ -133,6 +133,7 @@ async () => {
     unrendered: Array.from(article.querySelectorAll(".arithmatex"))
       .filter((e) => !e.querySelector(".katex"))
       .map((e) => e.textContent.slice(0, 80)),
+    download: (document.querySelector(".dlbook-download a") || {}).href || null,
     images: images.length,
     broken_images: images
       .filter((img) => !(img.complete && img.naturalWidth > 0))
@@ -232,6 +233,24 @@ def test_math_pages_have_katex(built_site, visits):
 
 def test_every_image_loads(visits):
     problems = [f"{rel}: {src}" for rel, v in visits.items() for src in v.get("broken_images", [])]
+    assert not problems, _report(problems)
+
+
+def test_download_links_serve_notebooks(visits, browser_page):
+    """Each page's "download as notebook" link serves a notebook (JSON with cells)."""
+    import json
+
+    links = {rel: v["download"] for rel, v in visits.items() if v.get("download")}
+    assert links, "no page has a notebook download link"
+    problems = []
+    for rel, url in links.items():
+        response = browser_page.request.get(url)
+        if response.status != 200:
+            problems.append(f"{rel}: {url} -> HTTP {response.status}")
+            continue
+        nb = json.loads(response.text())
+        if nb.get("nbformat") != 4 or not nb.get("cells"):
+            problems.append(f"{rel}: {url} is not a notebook")
     assert not problems, _report(problems)
 
 

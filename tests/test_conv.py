@@ -27,6 +27,7 @@ CONV_CASES = [
     (3, 1, 4, 4, 2, 4, 4, 1, 0),
     (1, 4, 5, 5, 2, 1, 1, 2, 0),
     (2, 16, 6, 7, 8, 3, 3, 1, 1),
+    (2, 3, 6, 9, 2, 2, 4, 1, (1, 2)),
 ]
 TOL = {np.float32: 2e-4, np.float64: 1e-11}
 
@@ -89,6 +90,15 @@ def test_conv2d_backward_fast_paths_match_reference(case, dtype):
         for name, g, r in zip(("dx", "dw", "db"), got, ref):
             assert g.dtype == dtype and g.shape == r.shape, name
             np.testing.assert_allclose(g, r, rtol=0, atol=TOL[dtype] * max(1.0, np.abs(r).max()), err_msg=name)
+
+
+def test_conv2d_backward_can_skip_dx():
+    x, w, _, stride, pad = _conv_data(CONV_CASES[-1], np.float64)
+    dy = np.ones(conv2d(x, w, stride=stride, pad=pad).shape)
+    for method in ("direct", "gemm"):
+        dx, dw, db = conv2d_backward(dy, x, w, stride=stride, pad=pad, method=method, need_dx=False)
+        assert dx is None
+        np.testing.assert_allclose(dw, C.conv2d_backward_reference(dy, x, w, stride, pad)[1])
 
 
 def test_conv2d_matches_torch():
@@ -272,3 +282,22 @@ def test_dtypes():
 def test_bad_input_raises_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_sobel_on_photo_matches_scipy():
+    """The book's edge-detection example: conv2d (flipped kernel, symmetric padding) == scipy's convolve2d."""
+    signal = pytest.importorskip("scipy.signal")
+    plt = pytest.importorskip("matplotlib.pyplot")
+    from matplotlib import cbook
+
+    with cbook.get_sample_data("grace_hopper.jpg") as fh:
+        gray = plt.imread(fh).astype(float) @ [0.299, 0.587, 0.114]
+    sobel_x = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=float)
+    for kernel in (sobel_x, sobel_x.T[::-1].copy()):
+        padded = np.pad(gray, 1, mode="symmetric")
+        ours = conv2d(padded[None, None], kernel[::-1, ::-1][None, None])[0, 0]
+        want = signal.convolve2d(gray, kernel, boundary="symm", mode="same")
+        assert ours.shape == gray.shape
+        np.testing.assert_allclose(ours, want, atol=1e-9)
+        # without the flip the result is the negative (Sobel kernels are antisymmetric)
+        assert not np.allclose(conv2d(padded[None, None], kernel[None, None])[0, 0], want)

@@ -116,7 +116,7 @@ def test_the_site_has_links_to_check(built_site):
     """Guard against a checker that passes because it found nothing."""
     pages = html_pages(built_site)
     links = sum(len(_parse(p).links) for p in pages)
-    assert len(pages) >= 8 and links > 50 * len(pages) // 10
+    assert len(pages) >= 8 and links >= 5 * len(pages)
 
 
 def test_checker_reports_missing_pages_assets_and_anchors(tmp_path):

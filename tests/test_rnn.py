@@ -134,6 +134,25 @@ def test_lstm_gradient_check(size):
         assert rel_error(g, num_grad(loss, a)) <= 1e-7, name
 
 
+def test_lstm_gradient_check_with_cell_state_gradient():
+    x, h0, c0, Wx, Wh, b, dh = make(2, 4, 3, 3, gates=4, seed=13)
+    dc = np.random.default_rng(14).standard_normal(dh.shape)
+
+    def loss():
+        h, c, _ = rnn.lstm_forward(x, h0, c0, Wx, Wh, b)
+        return float(np.sum(h * dh) + np.sum(c * dc))
+
+    _, _, cache = rnn.lstm_forward(x, h0, c0, Wx, Wh, b)
+    grads = rnn.lstm_backward(dh, cache, dc=dc)
+    for name, g, a in zip(["dx", "dh0", "dc0", "dWx", "dWh", "db"], grads, [x, h0, c0, Wx, Wh, b]):
+        assert rel_error(g, num_grad(loss, a)) <= 1e-7, name
+    _, _, cache_r = rnn.lstm_forward_reference(x, h0, c0, Wx, Wh, b)
+    for g, r in zip(grads, rnn.lstm_backward_reference(dh, cache_r, dc=dc)):
+        np.testing.assert_allclose(g, r, atol=1e-12)
+    with pytest.raises(ValueError, match=r"dc must be \(N, T, H\) = \(2, 4, 3\)"):
+        rnn.lstm_backward(dh, cache, dc=dc[:, :2])
+
+
 def test_gradient_check_can_fail():
     """The check is sharp: a wrong backward (forget gate gradient dropped) is caught."""
     x, h0, c0, Wx, Wh, b, dh = make(2, 3, 3, 4, gates=4, seed=11)

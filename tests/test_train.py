@@ -74,3 +74,20 @@ def test_fit_bad_input():
         fit(model, SGD(0.1), x, t[:5], epochs=1, batch_size=4)
     with pytest.raises(ValueError, match="x_val and t_val"):
         fit(model, SGD(0.1), x, t, epochs=1, batch_size=4, x_val=x)
+
+
+def test_notebook_progress_line_keeps_only_the_last_state():
+    from dlbook.train import _NotebookLine
+
+    shown = []
+
+    class Handle:
+        def update(self, data, raw):
+            shown.append(data["text/plain"])
+
+    line = _NotebookLine(lambda data, raw, display_id: Handle())
+    line.write("\repochs:  50%| 1/2")
+    line.write("\repochs: 100%| 2/2")
+    line.write("\n")
+    line.flush()
+    assert shown == ["epochs:  50%| 1/2", "epochs: 100%| 2/2"]

@@ -6,16 +6,24 @@ tests do (tools/bookexec.py). After each fence, every open matplotlib figure is 
 as SVG and inserted as an image right below the fence that drew it, so the code a
 reader sees is the code that made the figure. An exception fails the build: a page
 whose code is broken is never published.
+
+Also (tools/sitefeatures.py): the glossary page's table is generated from data/glossary.yml,
+and every page with ``python`` fences gets a notebook of its code (written next to the built
+page) and a download link at its top.
 """
 
 import base64
 import io
+import logging
 import os
 
 import bookexec
+import sitefeatures
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("DLBOOK_PROGRESS", "0")
+
+_log = logging.getLogger("mkdocs.hooks.dlbook")  # under "mkdocs": --strict counts its warnings
 
 
 def _figure_alt(fig):
@@ -59,7 +67,7 @@ def on_config(config, **kwargs):
     return config
 
 
-def on_page_markdown(markdown, page, config, files, **kwargs):
+def _insert_figures(markdown, page):
     if not page.file.src_uri.endswith(".md") or not _page_plots(markdown):
         return markdown
     namespace = {"__name__": "__main__"}
@@ -79,3 +87,52 @@ def on_page_markdown(markdown, page, config, files, **kwargs):
         bookexec.page_teardown(namespace)
     pieces.append(markdown[last:])
     return "".join(pieces)
+
+
+# ----------------------------------------------------------- glossary and page notebooks
+
+_notebooks = {}  # dest dir (site-relative) / file name -> notebook, written after the build
+
+
+def on_pre_build(config, **kwargs):
+    _notebooks.clear()
+
+
+def on_page_markdown(markdown, page, config, files, **kwargs):
+    if not page.file.src_uri.endswith(".md"):
+        return markdown
+    if page.file.src_uri == sitefeatures.GLOSSARY_PAGE:
+        markdown = sitefeatures.render_glossary_page(markdown)
+    markdown = _add_notebook(markdown, page)
+    return _insert_figures(markdown, page)
+
+
+def _add_notebook(markdown, page):
+    """Queue the page's notebook for writing and link it at the top of the page."""
+    nb = sitefeatures.page_notebook(markdown, title=page.title, source=page.file.src_uri)
+    if nb is None:
+        return markdown
+    name = sitefeatures.notebook_name(page.file.src_uri)
+    dest_dir = os.path.dirname(page.file.dest_uri)
+    _notebooks[os.path.join(dest_dir, name)] = nb
+    return sitefeatures.insert_after_title(markdown, sitefeatures.download_link_html(name))
+
+
+def on_post_build(config, **kwargs):
+    import nbformat
+
+    for rel, nb in _notebooks.items():
+        path = os.path.join(config["site_dir"], rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        nbformat.write(nb, path)
+
+
+def on_page_content(html, page, config, files, **kwargs):
+    """Labs (notebook pages): resolve their links to other pages as mkdocs does for Markdown
+    pages, and link the notebook (which mkdocs-jupyter's ``include_source`` copies next to
+    the built page) at the top of the page."""
+    if not page.file.src_uri.endswith(".ipynb"):
+        return html
+    html = sitefeatures.resolve_page_links(html, page.file, files, warn=_log.warning)
+    name = os.path.basename(page.file.src_uri)
+    return sitefeatures.download_link_html(name, what="lab") + "\n" + html

@@ -112,6 +112,7 @@ def _cuda():
         except Exception as exc:  # pragma: no cover - broken driver
             ok, reason = False, f"{type(exc).__name__}: {exc}"
         if not ok:
+            reason = " ".join(str(reason).split())  # numba's message spans lines
             raise CudaUnavailableError(
                 f"dlbook.cuda: a GPU code path was asked for, but CUDA is not usable here ({reason}). {_INSTALL_HINT}"
             )
@@ -123,9 +124,13 @@ def _as_numba(a):
     """A numba device array viewing ``a`` (no copy for device arrays; NumPy arrays are copied over)."""
     cuda = _cuda()
     if is_device_array(a):
-        if getattr(a, "__cuda_ndarray__", False) is True or type(a).__name__ == "DeviceNDArray":
+        if getattr(a, "__cuda_ndarray__", False) is True:  # the simulator's arrays
             return a
-        return cuda.as_cuda_array(a)
+        from numba.cuda.cudadrv.devicearray import DeviceNDArrayBase
+
+        if isinstance(a, DeviceNDArrayBase):
+            return a
+        return cuda.as_cuda_array(a)  # CuPy, torch, ...: a zero-copy view
     return cuda.to_device(np.ascontiguousarray(a))
 
 

@@ -56,6 +56,17 @@ def ceil_div(a, b):
     return -(-a // b)
 
 
+def grid1d(n, threads=256, per_sm=32):
+    """``(blocks, threads)`` for a grid-stride kernel over ``n`` items.
+
+    Enough blocks to fill the GPU (``per_sm`` per multiprocessor), never more than the work
+    needs. Under the simulator every thread is a Python thread, so launches stay tiny there.
+    """
+    if SIM:
+        return max(1, min(ceil_div(n, 32), 2)), 32
+    return max(1, min(ceil_div(n, threads), sm_count() * per_sm)), threads
+
+
 @cuda.jit
 def _fill(out, value):
     i = cuda.grid(1)
@@ -70,6 +81,5 @@ def fill(out_flat, value):
     n = out_flat.size
     if n == 0:
         return out_flat
-    blocks = min(ceil_div(n, 256), sm_count() * 16)
-    _fill[blocks, 256](out_flat, out_flat.dtype.type(value))
+    _fill[grid1d(n)](out_flat, out_flat.dtype.type(value))
     return out_flat

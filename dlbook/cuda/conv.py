@@ -19,7 +19,7 @@ import numpy as np
 
 from ..conv import _pair  # plain-Python argument parsing shared with the CPU path
 from . import gemm as _gemm
-from ._util import SIM, ceil_div, cuda, dev, empty, flat, sm_count
+from ._util import SIM, ceil_div, cuda, dev, empty, flat, grid1d
 
 __all__ = ["conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward"]
 
@@ -165,24 +165,27 @@ def _gather_dy(dy, out, n0, G, K, PQ):
         i += stride
 
 
-def _make_db(dtype):
+DB_THREADS = 32 if SIM else 256
+
+
+def _make_db(dtype, NT=DB_THREADS):
     DT = np.dtype(dtype).type
 
     def body(dy, db, N, K, PQ):
         # one block per filter k: sum dy[n, k, :] over n and the pixels, tree-reduced in shared memory
         k = cuda.blockIdx.x
         t = cuda.threadIdx.x
-        buf = cuda.shared.array(256, DT)
+        buf = cuda.shared.array(NT, DT)
         acc = DT(0)
         total = N * PQ
         i = t
         while i < total:
             n = i // PQ
             acc += dy[n, k, i - n * PQ]
-            i += 256
+            i += NT
         buf[t] = acc
         cuda.syncthreads()
-        s = 128
+        s = NT // 2
         while s > 0:
             if t < s:
                 buf[t] += buf[t + s]
@@ -195,10 +198,6 @@ def _make_db(dtype):
 
 
 _DB = {}
-
-
-def _blocks(n, threads=256):
-    return max(1, min(ceil_div(n, threads), sm_count() * 32))
 
 
 def conv2d_backward(dy, x, w, stride=1, pad=0, *, method="auto"):
@@ -216,7 +215,7 @@ def conv2d_backward(dy, x, w, stride=1, pad=0, *, method="auto"):
     db = empty((K,), dt)
     if dt not in _DB:
         _DB[dt] = _make_db(dt)
-    _DB[dt][K, 256](dy3, db, N, K, PQ)
+    _DB[dt][K, DB_THREADS](dy3, db, N, K, PQ)
 
     G = max(1, min(N, WORKSPACE_BYTES // max(1, CRS * PQ * dt.itemsize)))
     cols = empty((CRS, G * PQ), dt)
@@ -228,14 +227,14 @@ def conv2d_backward(dy, x, w, stride=1, pad=0, *, method="auto"):
     for n0 in range(0, N, G):
         g = min(G, N - n0)
         ncol = g * PQ
-        _im2col[_blocks(CRS * ncol), 256](x, cols, n0, g, C, H, W, R, S, P, Q, sh, sw, ph, pw)
-        _gather_dy[_blocks(K * ncol), 256](dy3, dyk, n0, g, K, PQ)
+        _im2col[grid1d(CRS * ncol)](x, cols, n0, g, C, H, W, R, S, P, Q, sh, sw, ph, pw)
+        _gather_dy[grid1d(K * ncol)](dy3, dyk, n0, g, K, PQ)
         # dw (K, CRS) += dyk (K, ncol) @ cols[:, :ncol].T (the kernels index 2-D arrays with their
         # real row stride, so a last, smaller chunk just uses the first ncol columns)
         _gemm.gemm(dyk, cols, dw2, K, CRS, ncol, b="t", accumulate=n0 > 0)
         # dcols (CRS, ncol) = w2.T (CRS, K) @ dyk (K, ncol)
         _gemm.gemm(w2, dyk, dcols, CRS, ncol, K, a="t")
-        _col2im[_blocks(g * C * H * W), 256](dcols, dx, n0, g, C, H, W, R, S, P, Q, sh, sw, ph, pw)
+        _col2im[grid1d(g * C * H * W)](dcols, dx, n0, g, C, H, W, R, S, P, Q, sh, sw, ph, pw)
     return dx, dw2.reshape(K, C, R, S), db
 
 
@@ -332,7 +331,7 @@ def _pool_forward(x, size, stride, is_max, fn):
     N, C = tuple(x.shape)[:2]
     y = empty((N, C, OH, OW), x.dtype)
     total = N * C * OH * OW
-    _pool_fwd[_blocks(total), 256](x, y, kh, kw, sh, sw, is_max, x.dtype.type(1.0 / (kh * kw)))
+    _pool_fwd[grid1d(total)](x, y, kh, kw, sh, sw, is_max, x.dtype.type(1.0 / (kh * kw)))
     return y
 
 
@@ -343,7 +342,7 @@ def _pool_backward(dy, x, size, stride, is_max, fn):
     if tuple(dy.shape) != (N, C, OH, OW):
         raise ValueError(f"dy: expected shape {(N, C, OH, OW)} (the forward output's), got {tuple(dy.shape)}")
     dx = empty((N, C, H, W), x.dtype)
-    _pool_bwd[_blocks(N * C * H * W), 256](dy, x, dx, kh, kw, sh, sw, is_max, x.dtype.type(kh * kw))
+    _pool_bwd[grid1d(N * C * H * W)](dy, x, dx, kh, kw, sh, sw, is_max, x.dtype.type(kh * kw))
     return dx
 
 

@@ -101,7 +101,9 @@ THREADS = 256
 
 def _launch_size(n):
     """Blocks for ``n`` elements: enough to fill the GPU, each thread doing >= 4 elements."""
-    return max(1, min(ceil_div(n, THREADS * 4), sm_count() * 32))
+    if SIM:
+        return 1, 64
+    return max(1, min(ceil_div(n, THREADS * 4), sm_count() * 32)), THREADS
 
 
 def _unary(name, x, out=None):
@@ -112,7 +114,7 @@ def _unary(name, x, out=None):
         raise ValueError(f"{name}: out must have shape {tuple(x.shape)} and dtype {x.dtype}, got {tuple(out.shape)} {out.dtype}")
     if x.size:
         xf, of = flat(x), flat(out)
-        _KERNELS[name][_launch_size(x.size), THREADS](xf, of, x.dtype.type(1))
+        _KERNELS[name][_launch_size(x.size)](xf, of, x.dtype.type(1))
     return out
 
 

@@ -21,11 +21,22 @@ The same generator builds the implicit-GEMM convolution in :mod:`dlbook.cuda.con
 operand is gathered from the image on the fly), so there is one tiled kernel to read.
 """
 
+import math
+
 import numpy as np
 
-from ._util import SIM, ceil_div, cuda, dev, empty, flat, zeros
+from ._util import SIM, ceil_div, cuda, dev, empty, flat, grid1d, zeros
 
 __all__ = ["make_gemm_kernel", "GemmConfig", "matmul", "affine_forward", "affine_backward", "sum_rows"]
+
+
+@cuda.jit(device=True, inline=True)
+def _sigmoid(x, one):
+    # overflow-free logistic sigmoid in x's dtype (one = 1 in that dtype)
+    if x >= 0:
+        return one / (one + math.exp(-x))
+    z = math.exp(x)
+    return z / (one + z)
 
 
 class GemmConfig(tuple):
@@ -63,23 +74,34 @@ def _split(NT, S, it):
     raise ValueError(f"tile shape: {NT} threads cannot stage rows of {S}")
 
 
-def make_gemm_kernel(dtype, cfg=DEFAULT, a="n", b="n", epilogue="plain", bias="none", accumulate=False, source_only=False):
+def make_gemm_kernel(
+    dtype, cfg=DEFAULT, a="n", b="n", epilogue="plain", bias="none", accumulate=False, split=False, a3=False,
+    source_only=False,
+):
     """Generate and compile a tiled GEMM ``C (M, N) = A (M, K) @ B (K, N)``.
 
     a: "n" A stored (M, K); "t" A stored (K, M) (A is the transpose of what is passed).
     b: "n" B stored (K, N); "t" B stored (N, K); "conv" B gathered from an image (implicit im2col).
     epilogue: "plain" C[r, c]; "conv" scatter to NCHW output (rows = filters, cols = n*P*Q + pq).
     bias: "none", "row" (bias[r]) or "col" (bias[c]). accumulate: C += A @ B.
+    a3: A is a stack ``(S, M, K)`` and the product uses ``A[aidx]`` (an extra argument): one
+    launch per step of a recurrence, without slicing a new array view each time.
+    split: split-K; block ``z`` sums K range ``[z*KS, (z+1)*KS)`` into ``C[z]`` (C is (splits, M, N));
+    :func:`gemm` then adds the partial products (for few, long products such as weight gradients).
     """
+    if split and (epilogue != "plain" or bias != "none" or accumulate):
+        raise ValueError("split-K kernels write plain partial products")
     BM, BN, BK, TM, TN, prefetch, vec = cfg
-    if vec and (TM % 4 or TN % 4):
-        raise ValueError(f"tile shape {cfg}: vec needs TM and TN multiples of 4")
+    vec_rows, vec_cols = vec and TM % 4 == 0, vec and TN % 4 == 0  # runs of 4 where they fit
 
     def row(i):  # offset of the thread's i-th row inside the tile, given ty (or ty4 = 4*ty)
-        return f"ty4 + {TY * 4 * (i // 4) + i % 4}" if vec else f"ty + {TY * i}"
+        return f"ty4 + {TY * 4 * (i // 4) + i % 4}" if vec_rows else f"ty + {TY * i}"
 
     def colx(j):
-        return f"tx4 + {TX * 4 * (j // 4) + j % 4}" if vec else f"tx + {TX * j}"
+        return f"tx4 + {TX * 4 * (j // 4) + j % 4}" if vec_cols else f"tx + {TX * j}"
+
+    if epilogue == "lstm" and not vec_cols:
+        raise ValueError(f"tile shape {cfg}: the LSTM epilogue needs vec and TN a multiple of 4")
     TX, TY = BN // TN, BM // TM
     NT = TX * TY
     LA, LB = BM * BK // NT, BK * BN // NT
@@ -92,6 +114,14 @@ def make_gemm_kernel(dtype, cfg=DEFAULT, a="n", b="n", epilogue="plain", bias="n
         args += ["tab", "CHW", "H", "W", "PQ", "Q", "sh", "sw", "ph", "pw"]
     if epilogue == "conv":
         args += ["KPQ"]
+    if epilogue == "lstm":
+        args += ["XW", "step", "T", "Cs", "Hs", "G", "h_out", "c_out", "one"]
+    if split:
+        args += ["KS"]
+    if a3:
+        if a != "n":
+            raise ValueError("a3 needs a row-major A")
+        args += ["aidx"]
     L = []
 
     def emit(depth, line):
@@ -105,9 +135,18 @@ def make_gemm_kernel(dtype, cfg=DEFAULT, a="n", b="n", epilogue="plain", bias="n
     emit(1, "ty4 = ty * 4")
     emit(1, f"m0 = cuda.blockIdx.y * {BM}")
     emit(1, f"n0 = cuda.blockIdx.x * {BN}")
-    emit(1, f"As = cuda.shared.array(({BK}, {BM + PAD_A}), DT)")
-    emit(1, f"Bs = cuda.shared.array(({BK}, {BN + PAD_B}), DT)")
+    # 16-byte aligned tiles let the compiler turn a thread's 4 adjacent reads into one vector
+    # load (ld.shared.v4); the simulator does not support the alignment argument.
+    align = "" if SIM else ", alignment=16"
+    emit(1, f"As = cuda.shared.array(({BK}, {BM + PAD_A}), DT{align})")
+    emit(1, f"Bs = cuda.shared.array(({BK}, {BN + PAD_B}), DT{align})")
     emit(1, "zero = DT(0)")
+    if split:
+        emit(1, "kbeg = cuda.blockIdx.z * KS")
+        emit(1, "kend = min(K, kbeg + KS)")
+    else:
+        emit(1, "kbeg = 0")
+        emit(1, "kend = K")
     for i in range(TM):
         emit(1, " = ".join(f"c{i}_{j}" for j in range(TN)) + " = zero")
 
@@ -134,25 +173,26 @@ def make_gemm_kernel(dtype, cfg=DEFAULT, a="n", b="n", epilogue="plain", bias="n
             if a == "n":  # A[m, k], k fast
                 emit(depth, f"ka = {kb} + {fast}")
                 emit(depth, f"ma = m0 + {slow}")
-                emit(depth, f"la{it} = A[ma, ka] if (ma < M and ka < K) else zero")
+                ix = "aidx, ma, ka" if a3 else "ma, ka"
+                emit(depth, f"la{it} = A[{ix}] if (ma < M and ka < kend) else zero")
             else:  # A stored [k, m], m fast
                 emit(depth, f"ka = {kb} + {slow}")
                 emit(depth, f"ma = m0 + {fast}")
-                emit(depth, f"la{it} = A[ka, ma] if (ma < M and ka < K) else zero")
+                emit(depth, f"la{it} = A[ka, ma] if (ma < M and ka < kend) else zero")
         for it, (fast, slow) in enumerate(b_slots):
             if b == "n":  # B[k, n], n fast
                 emit(depth, f"kb_ = {kb} + {slow}")
                 emit(depth, f"nb = n0 + {fast}")
-                emit(depth, f"lb{it} = B[kb_, nb] if (nb < N and kb_ < K) else zero")
+                emit(depth, f"lb{it} = B[kb_, nb] if (nb < N and kb_ < kend) else zero")
             elif b == "t":  # B stored [n, k], k fast
                 emit(depth, f"kb_ = {kb} + {fast}")
                 emit(depth, f"nb = n0 + {slow}")
-                emit(depth, f"lb{it} = B[nb, kb_] if (nb < N and kb_ < K) else zero")
+                emit(depth, f"lb{it} = B[nb, kb_] if (nb < N and kb_ < kend) else zero")
             else:  # implicit im2col: row kb_ = (c, r, s) via the table, column via cv/ch/cw/cb
                 ci = colname[fast]
                 emit(depth, f"kb_ = {kb} + {slow}")
                 emit(depth, f"lb{it} = zero")
-                emit(depth, f"if cv{ci} and kb_ < K:")
+                emit(depth, f"if cv{ci} and kb_ < kend:")
                 emit(depth + 1, f"hh = ch{ci} + tab[1, kb_]")
                 emit(depth + 1, f"ww = cw{ci} + tab[2, kb_]")
                 emit(depth + 1, "if hh >= 0 and hh < H and ww >= 0 and ww < W:")
@@ -175,23 +215,23 @@ def make_gemm_kernel(dtype, cfg=DEFAULT, a="n", b="n", epilogue="plain", bias="n
                 emit(depth + 1, f"c{i}_{j} += a{i} * b{j}")
 
     if prefetch:
-        emit_loads(1, "0")
+        emit_loads(1, "kbeg")
         emit_stores(1)
         emit(1, "cuda.syncthreads()")
-        emit(1, "k0 = 0")
-        emit(1, "while k0 < K:")
+        emit(1, "k0 = kbeg")
+        emit(1, "while k0 < kend:")
         emit(2, f"kn = k0 + {BK}")
-        emit(2, "if kn < K:")
+        emit(2, "if kn < kend:")
         emit_loads(3, "kn")
         emit_compute(2)
         emit(2, "cuda.syncthreads()")
-        emit(2, "if kn < K:")
+        emit(2, "if kn < kend:")
         emit_stores(3)
         emit(2, "cuda.syncthreads()")
         emit(2, "k0 = kn")
     else:
-        emit(1, "k0 = 0")
-        emit(1, "while k0 < K:")
+        emit(1, "k0 = kbeg")
+        emit(1, "while k0 < kend:")
         emit_loads(2, "k0")
         emit_stores(2)
         emit(2, "cuda.syncthreads()")
@@ -206,7 +246,35 @@ def make_gemm_kernel(dtype, cfg=DEFAULT, a="n", b="n", epilogue="plain", bias="n
             emit(1, "nn = col // PQ")
             emit(1, f"ov{j} = col < N")
             emit(1, f"ob{j} = nn * KPQ + (col - nn * PQ)")
-    for i in range(TM):
+    if epilogue == "lstm":
+        # Gate columns are interleaved (4u + gate): the thread's 4 adjacent columns are the
+        # i, f, g, o pre-activations of hidden unit u. Add the input part, apply the gates,
+        # update the cell: the recurrent product and the step's pointwise work in one kernel.
+        for jj in range(TN // 4):
+            emit(1, f"u{jj} = (n0 + tx4 + {TX * 4 * jj}) // 4")
+        for i in range(TM):
+            emit(1, f"r = m0 + {row(i)}")
+            emit(1, "if r < M:")
+            emit(2, "xr = r * T + step")
+            for jj in range(TN // 4):
+                u = f"u{jj}"
+                emit(2, f"if 4 * {u} < N:")
+                emit(3, f"cb = 4 * {u}")
+                emit(3, f"gi = sig(c{i}_{4 * jj} + XW[xr, cb], one)")
+                emit(3, f"gf = sig(c{i}_{4 * jj + 1} + XW[xr, cb + 1], one)")
+                emit(3, f"gg = math.tanh(c{i}_{4 * jj + 2} + XW[xr, cb + 2])")
+                emit(3, f"go = sig(c{i}_{4 * jj + 3} + XW[xr, cb + 3], one)")
+                emit(3, f"cc = gf * Cs[step, r, {u}] + gi * gg")
+                emit(3, "hh = go * math.tanh(cc)")
+                emit(3, f"Cs[step + 1, r, {u}] = cc")
+                emit(3, f"Hs[step + 1, r, {u}] = hh")
+                emit(3, f"c_out[r, step, {u}] = cc")
+                emit(3, f"h_out[r, step, {u}] = hh")
+                emit(3, "G[step, r, cb] = gi")
+                emit(3, "G[step, r, cb + 1] = gf")
+                emit(3, "G[step, r, cb + 2] = gg")
+                emit(3, "G[step, r, cb + 3] = go")
+    for i in range(TM if epilogue != "lstm" else 0):
         emit(1, f"r = m0 + {row(i)}")
         emit(1, "if r < M:")
         if bias == "row":
@@ -222,11 +290,12 @@ def make_gemm_kernel(dtype, cfg=DEFAULT, a="n", b="n", epilogue="plain", bias="n
                 emit(2, "if c < N:")
                 if bias == "col":
                     val += " + bias[c]"
-                emit(3, f"C[r, c] {'+=' if accumulate else '='} {val}")
+                target = "C[cuda.blockIdx.z, r, c]" if split else "C[r, c]"
+                emit(3, f"{target} {'+=' if accumulate else '='} {val}")
     src = "\n".join(L) + "\n"
     if source_only:
         return src
-    ns = {"cuda": cuda, "DT": np.dtype(dtype).type}
+    ns = {"cuda": cuda, "DT": np.dtype(dtype).type, "math": math, "sig": _sigmoid}
     exec(compile(src, f"<dlbook.cuda gemm {cfg} a={a} b={b} epi={epilogue} bias={bias} acc={accumulate}>", "exec"), ns)
     fn = ns["gemm_kernel"]
     fn.__doc__ = src
@@ -255,6 +324,11 @@ def pick_config(M, N, K=None):
     return SMALL
 
 
+def grid2d(M, N, cfg):
+    """The launch grid of a tiled product with an (M, N) output."""
+    return (ceil_div(N, cfg[1]), ceil_div(M, cfg[0]))
+
+
 def _dummy_bias(dtype):
     key = ("dummy", np.dtype(dtype))
     d = _CACHE.get(key)
@@ -263,12 +337,36 @@ def _dummy_bias(dtype):
     return d
 
 
-def gemm(A, B, C, M, N, K, a="n", b="n", bias=None, bias_mode="none", accumulate=False, cfg=None):
-    """Launch the tiled kernel on device arrays: ``C (+)= op(A) @ op(B) (+ bias)``."""
+def _splits(M, N, K, cfg):
+    """How many K slices give the GPU enough blocks (1: no split)."""
+    if SIM:
+        return 1
+    from ._util import sm_count
+
+    blocks = ceil_div(M, cfg[0]) * ceil_div(N, cfg[1])
+    if blocks >= sm_count() or K < 32 * cfg[2]:
+        return 1
+    return int(max(1, min(ceil_div(2 * sm_count(), blocks), K // (16 * cfg[2]), 64)))
+
+
+def gemm(A, B, C, M, N, K, a="n", b="n", bias=None, bias_mode="none", accumulate=False, cfg=None, split=None):
+    """Launch the tiled kernel on device arrays: ``C (+)= op(A) @ op(B) (+ bias)``.
+
+    split: number of K slices (None: automatic, for outputs too small to fill the GPU).
+    """
     cfg = cfg or pick_config(M, N, K)
-    kern = get_kernel(C.dtype, cfg, a=a, b=b, bias=bias_mode, accumulate=accumulate)
     if M == 0 or N == 0:
         return C
+    S = _splits(M, N, K, cfg) if split is None else max(1, int(split))
+    if S > 1 and bias_mode == "none":
+        KS = ceil_div(ceil_div(K, S), cfg[2]) * cfg[2]
+        S = ceil_div(K, KS)
+        part = empty((S, M, N), C.dtype)
+        kern = get_kernel(C.dtype, cfg, a=a, b=b, split=True)
+        kern[(ceil_div(N, cfg[1]), ceil_div(M, cfg[0]), S), cfg.threads](A, B, part, _dummy_bias(C.dtype), M, N, K, KS)
+        _sum_splits[grid1d(M * N)](part, C, accumulate)
+        return C
+    kern = get_kernel(C.dtype, cfg, a=a, b=b, bias=bias_mode, accumulate=accumulate)
     grid = (ceil_div(N, cfg[1]), ceil_div(M, cfg[0]))
     kern[grid, cfg.threads](A, B, C, bias if bias is not None else _dummy_bias(C.dtype), M, N, K)
     return C
@@ -288,6 +386,25 @@ def matmul(a, b, *, trans_a=False, trans_b=False, out=None, cfg=None):
     if out is None:
         out = empty((M, N), a.dtype)
     return gemm(a, b, out, M, N, K, a="t" if trans_a else "n", b="t" if trans_b else "n", cfg=cfg)
+
+
+@cuda.jit
+def _sum_splits(part, C, accumulate):
+    # C[r, c] (+)= sum_z part[z, r, c]
+    S, M, N = part.shape
+    i = cuda.grid(1)
+    stride = cuda.gridsize(1)
+    while i < M * N:
+        r = i // N
+        c = i - r * N
+        acc = part[0, r, c]
+        for z in range(1, S):
+            acc += part[z, r, c]
+        if accumulate:
+            C[r, c] += acc
+        else:
+            C[r, c] = acc
+        i += stride
 
 
 def _as_2d(x, fn):

@@ -4,9 +4,11 @@ Gate order i, f, g, o; batch-first ``x: (N, T, D)``. Per sequence:
 
 - the input projection of every step is ONE tiled GEMM, hoisted out of the time loop:
   ``XW = x (N*T, D) @ Wx + b`` (the bias added in its epilogue);
-- per step, one GEMM ``h_{t-1} (N, H) @ Wh (H, 4H)`` and one fused kernel (one thread per
-  ``(n, j)``) that adds the input part, applies the four gate nonlinearities, updates
-  ``c_t = f c_{t-1} + i g`` and ``h_t = o tanh(c_t)``, and stores the gates for backward;
+- per step ONE kernel: the tiled GEMM ``h_{t-1} (N, H) @ Wh (H, 4H)`` whose epilogue adds the
+  input part, applies the four gate nonlinearities, updates ``c_t = f c_{t-1} + i g`` and
+  ``h_t = o tanh(c_t)``, and stores the gates for backward. For that the gate columns of
+  ``Wx``, ``Wh``, ``b`` are interleaved (``4j + gate``) once per call, so each thread holds
+  the i, f, g, o pre-activations of one hidden unit in registers;
 - backward runs the per-step pointwise part as one fused kernel (``dA`` for all four gates and
   ``dc_{t-1}``), one GEMM per step for ``dh_{t-1} = dA_t @ Wh.T``, and the weight gradients as
   three big GEMMs after the loop.
@@ -19,48 +21,39 @@ import math
 import numpy as np
 
 from . import gemm as _gemm
-from ._util import SIM, ceil_div, cuda, dev, empty, sm_count
+from ._util import SIM, cuda, dev, empty, grid1d
 
 __all__ = ["lstm_forward", "lstm_backward"]
 
-# Small tiles for the per-step products (N x 4H outputs are few: keep many blocks busy).
+# Small tiles for the per-step products (N x 4H outputs are few: keep many blocks busy). The
+# fused step needs 4 adjacent output columns per thread (vec, TN a multiple of 4).
 STEP_CONFIG = _gemm.GemmConfig(32, 64, 16, 4, 4, True, True)
+SIM_STEP_CONFIG = _gemm.GemmConfig(8, 16, 4, 2, 4, True, True)
 
 
-@cuda.jit(device=True, inline=True)
-def _sig(x, one):
-    if x >= 0:
-        return one / (one + math.exp(-x))
-    z = math.exp(x)
-    return z / (one + z)
-
-
-@cuda.jit(fastmath=True)
-def _lstm_step_fwd(A, XW, t, T, Cs, Hs, G, h_out, c_out, one):
-    # A: (N, 4H) = h_{t-1} @ Wh; XW: (N*T, 4H) input part + bias; Cs, Hs: (T+1, N, H); G: (T, N, 4H)
-    N, H4 = A.shape
-    H = H4 // 4
+@cuda.jit
+def _interleave(src, dst, H, inverse):
+    # gate-blocked columns g*H + j  <->  interleaved columns 4*j + g, row by row
+    R = src.shape[0]
     k = cuda.grid(1)
     stride = cuda.gridsize(1)
-    while k < N * H:
-        n = k // H
-        j = k - n * H
-        row = n * T + t
-        i_ = _sig(A[n, j] + XW[row, j], one)
-        f_ = _sig(A[n, H + j] + XW[row, H + j], one)
-        g_ = math.tanh(A[n, 2 * H + j] + XW[row, 2 * H + j])
-        o_ = _sig(A[n, 3 * H + j] + XW[row, 3 * H + j], one)
-        c = f_ * Cs[t, n, j] + i_ * g_
-        h = o_ * math.tanh(c)
-        Cs[t + 1, n, j] = c
-        Hs[t + 1, n, j] = h
-        c_out[n, t, j] = c
-        h_out[n, t, j] = h
-        G[t, n, j] = i_
-        G[t, n, H + j] = f_
-        G[t, n, 2 * H + j] = g_
-        G[t, n, 3 * H + j] = o_
+    while k < R * 4 * H:
+        r = k // (4 * H)
+        c = k - r * 4 * H
+        g = c // H
+        j = c - g * H
+        if inverse:
+            dst[r, c] = src[r, 4 * j + g]
+        else:
+            dst[r, 4 * j + g] = src[r, c]
         k += stride
+
+
+def _interleaved(a, H, inverse=False):
+    """(R, 4H) gate-blocked [i | f | g | o] <-> interleaved (i_j, f_j, g_j, o_j per unit j)."""
+    out = empty(tuple(a.shape), a.dtype)
+    _interleave[grid1d(a.size)](a, out, H, inverse)
+    return out
 
 
 @cuda.jit(fastmath=True)
@@ -119,10 +112,6 @@ def _copy(src, dst):
         k += stride
 
 
-def _blocks(n, threads=256):
-    return max(1, min(ceil_div(n, threads), sm_count() * 16))
-
-
 class LSTMCacheGPU(tuple):
     """What :func:`lstm_backward` needs: (x, Wx, Wh, Hs, Cs, G), all device arrays."""
 
@@ -150,22 +139,27 @@ def lstm_forward(x, h0, c0, Wx, Wh, b, *, cfg=None):
             f"lstm_forward: expected h0, c0 ({N}, H), Wx ({D}, 4H), Wh (H, 4H), b (4H,) for x {(N, T, D)}; "
             f"got h0 {tuple(h0.shape)}, c0 {tuple(c0.shape)}, Wx {tuple(Wx.shape)}, Wh {tuple(Wh.shape)}, b {tuple(b.shape)}"
         )
-    step_cfg = cfg or (_gemm.SIM_CONFIG if SIM else STEP_CONFIG)
+    step_cfg = cfg or (SIM_STEP_CONFIG if SIM else STEP_CONFIG)
+    Wx_i, Wh_i = _interleaved(Wx, H), _interleaved(Wh, H)
+    b_i = _interleaved(b.reshape(1, 4 * H), H).reshape(4 * H)
     XW = empty((N * T, 4 * H), dt)
-    _gemm.gemm(x.reshape(N * T, D), Wx, XW, N * T, 4 * H, D, bias=b, bias_mode="col")
+    _gemm.gemm(x.reshape(N * T, D), Wx_i, XW, N * T, 4 * H, D, bias=b_i, bias_mode="col")
     Hs = empty((T + 1, N, H), dt)
     Cs = empty((T + 1, N, H), dt)
-    _copy[_blocks(N * H), 256](h0.reshape(N * H), Hs[0].reshape(N * H))
-    _copy[_blocks(N * H), 256](c0.reshape(N * H), Cs[0].reshape(N * H))
+    _copy[grid1d(N * H)](h0.reshape(N * H), Hs[0].reshape(N * H))
+    _copy[grid1d(N * H)](c0.reshape(N * H), Cs[0].reshape(N * H))
     G = empty((T, N, 4 * H), dt)
     h_out = empty((N, T, H), dt)
     c_out = empty((N, T, H), dt)
-    A = empty((N, 4 * H), dt)
     one = dt.type(1)
-    blocks = _blocks(N * H)
+    # The launcher is built once: per step one kernel launch, no array slicing in Python.
+    step = _gemm.get_kernel(dt, step_cfg, a3=True, epilogue="lstm")[_gemm.grid2d(N, 4 * H, step_cfg), step_cfg.threads]
+    nobias = _gemm._dummy_bias(dt)
     for t in range(T):
-        _gemm.gemm(Hs[t], Wh, A, N, 4 * H, H, cfg=step_cfg)
-        _lstm_step_fwd[blocks, 256](A, XW, t, T, Cs, Hs, G, h_out, c_out, one)
+        # h_{t-1} @ Wh (A = Hs[t]), + XW, gates, c_t, h_t -> Cs[t+1], Hs[t+1], h_out, c_out, G[t]
+        step(Hs, Wh_i, nobias, nobias, N, 4 * H, H, XW, t, T, Cs, Hs, G, h_out, c_out, one, t)
+    # The backward pass works with gate-blocked columns [i | f | g | o]: reorder the gates once.
+    G = _interleaved(G.reshape(T * N, 4 * H), H, inverse=True).reshape(T, N, 4 * H)
     return h_out, c_out, LSTMCacheGPU((x, Wx, Wh, Hs, Cs, G))
 
 
@@ -189,18 +183,20 @@ def lstm_backward(dh, cache, *, cfg=None):
     dA_t = empty((N, 4 * H), dt)
     dA = empty((N, T, 4 * H), dt)
     one = dt.type(1)
-    blocks = _blocks(N * H)
+    pointwise = _lstm_step_bwd[grid1d(N * H)]
+    # dh_{t-1} = dA_t (N, 4H) @ Wh.T (Wh stored (H, 4H)); launcher built once
+    recurrent = _gemm.get_kernel(dt, step_cfg, b="t")[_gemm.grid2d(N, H, step_cfg), step_cfg.threads]
+    nobias = _gemm._dummy_bias(dt)
     for t in range(T - 1, -1, -1):
-        _lstm_step_bwd[blocks, 256](dh, t, dh_next, dc_next, G, Cs, dA_t, dA, one)
-        # dh_{t-1} = dA_t (N, 4H) @ Wh.T; Wh stored (H, 4H)
-        _gemm.gemm(dA_t, Wh, dh_next, N, H, 4 * H, b="t", cfg=step_cfg)
+        pointwise(dh, t, dh_next, dc_next, G, Cs, dA_t, dA, one)
+        recurrent(dA_t, Wh, dh_next, nobias, N, H, 4 * H)
     dA2 = dA.reshape(N * T, 4 * H)
     dx = empty((N * T, D), dt)
     _gemm.gemm(dA2, Wx, dx, N * T, D, 4 * H, b="t")
     dWx = empty((D, 4 * H), dt)
     _gemm.gemm(x.reshape(N * T, D), dA2, dWx, D, 4 * H, N * T, a="t")
     Hprev = empty((N, T, H), dt)
-    _copy_prev_h[_blocks(N * T * H), 256](Hs, Hprev)
+    _copy_prev_h[grid1d(N * T * H)](Hs, Hprev)
     dWh = empty((H, 4 * H), dt)
     _gemm.gemm(Hprev.reshape(N * T, H), dA2, dWh, H, 4 * H, N * T, a="t")
     db = _gemm.sum_rows(dA2)

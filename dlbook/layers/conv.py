@@ -79,9 +79,9 @@ class Conv2d(Layer):
     def backward(self, dout):
         _need_forward(self, "Conv2d")
         W = self.params["W"]
-        dx, dW, db = conv2d_backward(dout, self.x, W, stride=self.stride, pad=self.pad)
+        dx, dW, db = conv2d_backward(dout, self.x, W, stride=self.stride, pad=self.pad, need_dx=self.input_grad)
         self.grads["W"], self.grads["b"] = dW, db
-        return dx if self.input_grad else None
+        return dx
 
     def __repr__(self):
         return f"Conv2d(W={self.params['W'].shape}, stride={self.stride}, pad={self.pad})"

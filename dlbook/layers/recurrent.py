@@ -153,7 +153,9 @@ class LSTM(_Recurrent):
 
     Wx: (D, 4H), Wh: (H, 4H), b: (4H,) (kept by reference).
     forward(x, h0=None, c0=None): x (N, T, D) -> h (N, T, H); the cell states are in ``self.c_seq``.
-    backward(dh (N, T, H)) -> dx (N, T, D); fills ``grads`` and ``dh0``, ``dc0``.
+    backward(dh (N, T, H), dc=None) -> dx (N, T, D); fills ``grads`` and ``dh0``, ``dc0``. ``dc``
+    (N, T, H) is an optional gradient of the cell states (an encoder receives its decoder's ``dc0``
+    at the last step).
     ``LSTM.random(D, H, seed=0, forget_bias=1.0)`` starts the forget gate open (bias 1), a common
     trick that lets gradients flow along the cell state from the first update on.
     """
@@ -188,10 +190,10 @@ class LSTM(_Recurrent):
         self.c_seq = c
         return h
 
-    def backward(self, dout):
+    def backward(self, dout, dc=None):
         if self.cache is None:
             raise ValueError("LSTM.backward: call forward first")
-        dx, self.dh0, self.dc0, dWx, dWh, db = lstm_backward(dout, self.cache)
+        dx, self.dh0, self.dc0, dWx, dWh, db = lstm_backward(dout, self.cache, dc=dc)
         self.grads["Wx"][...] = dWx
         self.grads["Wh"][...] = dWh
         self.grads["b"][...] = db

@@ -1,0 +1,264 @@
+"""Build-time features of the site beyond figures: the glossary and page notebooks.
+
+Used by tools/mkdocs_hooks.py (at build time) and by the tests (without a build).
+
+Glossary
+    One data file, ``data/glossary.yml`` (term, Chinese, short definition, page), is the
+    single source of truth: the page docs/glossary.md holds the marker
+    ``<!-- glossary -->`` that the build replaces with the table. :func:`bold_terms`
+    lists every term the book sets in bold; tests/test_glossary.py checks they are all in it.
+
+Page notebooks
+    Every Markdown page with ``python`` fences can be downloaded as a notebook: Markdown
+    cells for the prose, a code cell for each ``python`` fence (``>>>`` examples turned into
+    plain code, their expected output dropped). :func:`page_notebook` builds it;
+    the hook writes it next to the built page and links it at the top of the page.
+"""
+
+import doctest
+import re
+import textwrap
+from pathlib import Path
+
+try:  # imported as tools.sitefeatures (tests) or as sitefeatures (the mkdocs hook)
+    from tools import bookexec
+except ImportError:  # pragma: no cover - the hook's sys.path has tools/ itself
+    import bookexec
+
+ROOT = Path(__file__).resolve().parents[1]
+GLOSSARY_FILE = ROOT / "data" / "glossary.yml"
+GLOSSARY_MARKER = "<!-- glossary -->"
+GLOSSARY_PAGE = "glossary.md"
+
+# ---------------------------------------------------------------------------- glossary
+
+_BOLD_RE = re.compile(r"(?<![*\\])\*\*(?![*\s])(?P<term>[^*\n]+?)(?<![\s*])\*\*(?!\*)")
+_CODE_SPAN_RE = re.compile(r"(`+)(?:.+?)\1", re.S)
+_MATH_RE = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$", re.S)
+_PAREN_CJK_RE = re.compile(r"\s*[(（][^()（）]*[\u3400-\u9fff][^()（）]*[)）]")
+
+
+def normalize_term(term):
+    """Lower-case, Chinese in parentheses and surrounding punctuation removed, spaces collapsed."""
+    term = _PAREN_CJK_RE.sub("", term)
+    term = re.sub(r"\s+", " ", term).strip().strip(".,;:!?").strip()
+    return term.lower()
+
+
+def bold_terms(markdown):
+    """The terms set in bold in ``markdown`` (code, math and fenced blocks ignored), normalized."""
+    spans = [(m.start(), m.end()) for m, _, _ in bookexec.iter_fences(markdown)]
+    text = list(markdown)
+    for start, end in spans:
+        text[start:end] = " " * (end - start)
+    text = "".join(text)
+    text = _CODE_SPAN_RE.sub(" ", text)
+    text = _MATH_RE.sub(" ", text)
+    terms = []
+    for m in _BOLD_RE.finditer(text):
+        term = normalize_term(m.group("term"))
+        if term:
+            terms.append(term)
+    return terms
+
+
+def book_bold_terms(docs=ROOT / "docs"):
+    """``{normalized term: [pages]}`` for every bold term on every Markdown page except the glossary."""
+    found = {}
+    for page in sorted(Path(docs).rglob("*.md")):
+        rel = page.relative_to(docs).as_posix()
+        if rel == GLOSSARY_PAGE:
+            continue
+        for term in bold_terms(page.read_text(encoding="utf-8")):
+            found.setdefault(term, []).append(rel)
+    return found
+
+
+def load_glossary(path=GLOSSARY_FILE):
+    """The glossary entries (list of dicts: term, zh, definition, page, optional aliases)."""
+    import yaml
+
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []
+    return sorted(data, key=lambda e: e["term"].lower())
+
+
+def glossary_index(entries):
+    """``{normalized term, alias or Chinese term: entry}``."""
+    index = {}
+    for entry in entries:
+        for name in [entry["term"], *entry.get("aliases", []), *str(entry.get("zh", "")).split("、")]:
+            index[normalize_term(name)] = entry
+    return index
+
+
+def _cell(text):
+    return str(text).replace("|", "\\|").replace("\n", " ").strip()
+
+
+def glossary_markdown(entries, page_dir=""):
+    """The glossary as a Markdown table; page links relative to ``page_dir`` (docs-relative)."""
+    rows = [
+        "| English | 中文 | meaning | where |",
+        "|---|---|---|---|",
+    ]
+    for entry in entries:
+        page = entry.get("page", "")
+        if page:
+            target = page if not page_dir else "../" * len(Path(page_dir).parts) + page
+            where = f"[{_page_label(page)}]({target})"
+        else:
+            where = ""
+        rows.append(
+            f"| **{_cell(entry['term'])}** | {_cell(entry['zh'])} | {_cell(entry['definition'])} | {where} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def _page_label(page):
+    path = page.split("#", 1)[0]
+    stem = Path(path).stem if Path(path).stem != "index" else Path(path).parent.name
+    return stem.replace("-", " ").lstrip("0123456789 ").capitalize() or "Home"
+
+
+def render_glossary_page(markdown, entries=None):
+    """Replace the glossary marker of docs/glossary.md with the table."""
+    if GLOSSARY_MARKER not in markdown:
+        return markdown
+    entries = load_glossary() if entries is None else entries
+    return markdown.replace(GLOSSARY_MARKER, glossary_markdown(entries))
+
+
+# ---------------------------------------------------------------------- page notebooks
+
+_ADMONITION_RE = re.compile(r'^(?P<indent>[ \t]*)(?:!!!|\?\?\?\+?|===)[ \t]*(?P<kind>[\w-]*)(?:[ \t]+"(?P<title>[^"]*)")?[ \t]*$')
+_SKIP_LINE_RE = re.compile(r"^\s*<!--\s*skip:.*-->\s*$")
+_ATTR_RE = re.compile(r"\{\s*[.#:][^}]*\}")
+
+
+def doctest_to_code(body):
+    """A ``>>>`` block as plain code: prompts removed, expected output dropped; an example
+    that the page shows raising an exception prints the error instead, so the notebook runs
+    from top to bottom."""
+    if not body.lstrip().startswith(">>>"):
+        return body.rstrip("\n")
+    pieces = []
+    for example in doctest.DocTestParser().get_examples(body):
+        source = example.source.rstrip("\n")
+        if example.exc_msg is not None:
+            source = (
+                "try:\n" + textwrap.indent(source, "    ") + "\nexcept Exception as error:\n"
+                '    print(f"{type(error).__name__}: {error}")'
+            )
+        pieces.append(source)
+    return "\n".join(pieces)
+
+
+def _prose(markdown):
+    """Markdown for a notebook cell: admonition and tab headers become bold titles, and every
+    line loses its indent (in the book, indentation only nests text inside admonitions, which
+    a notebook would otherwise show as code)."""
+    out = []
+    for line in markdown.splitlines():
+        if _SKIP_LINE_RE.match(line):
+            continue
+        m = _ADMONITION_RE.match(line)
+        if m:
+            out.extend([f"**{m.group('title') or m.group('kind').capitalize()}**", ""])
+            continue
+        out.append(line.strip())
+    text = _ATTR_RE.sub("", "\n".join(out))
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+
+
+def page_code_cells(markdown):
+    """The code of every ``python`` fence that the tests run, in order (``>>>`` as plain code)."""
+    return [
+        doctest_to_code(body)
+        for m, info, body in bookexec.iter_fences(markdown)
+        if bookexec.is_collected(info) and not bookexec.is_skipped(markdown, m.start())
+    ]
+
+
+def page_notebook(markdown, title=None, source=None):
+    """A notebook (nbformat v4 node) of a Markdown page, or None when it has no python fence."""
+    import nbformat
+
+    cells, last = [], 0
+    for m, info, body in bookexec.iter_fences(markdown):
+        if not bookexec.is_collected(info) or bookexec.is_skipped(markdown, m.start()):
+            continue
+        prose = _prose(markdown[last : m.start()])
+        if prose:
+            cells.append(nbformat.v4.new_markdown_cell(prose))
+        cells.append(nbformat.v4.new_code_cell(doctest_to_code(body)))
+        last = m.end()
+    if not any(c.cell_type == "code" for c in cells):
+        return None
+    tail = _prose(markdown[last:])
+    if tail:
+        cells.append(nbformat.v4.new_markdown_cell(tail))
+    if source:
+        note = (
+            f"*Made from the page `docs/{source}` of the dlbook book: its code, in order. Run it where "
+            "the `dlbook` package is installed (`python3 -m pip install -e .` in the book's repository).*"
+        )
+        cells.insert(0, nbformat.v4.new_markdown_cell(note))
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    if title:
+        nb.metadata["title"] = title
+    return nb
+
+
+def notebook_name(src_uri):
+    """File name of a page's notebook: ``02-networks/perceptron.md`` -> ``02-networks-perceptron.ipynb``."""
+    path = Path(src_uri).with_suffix("")
+    parts = path.parts[:-1] if path.name == "index" else path.parts
+    return ("-".join(parts) or "dlbook") + ".ipynb"
+
+
+def download_link_html(name, what="page"):
+    """The link placed at the top of a page (raw HTML: mkdocs validates only Markdown links)."""
+    title = "Every code block of this page, as a Jupyter notebook" if what == "page" else "This lab's notebook"
+    return (
+        f'<p class="dlbook-download"><a class="md-button" href="{name}" download="{name}" title="{title}">'
+        f"Download this {what} as a notebook (.ipynb)</a></p>"
+    )
+
+
+def insert_after_title(markdown, html):
+    """Insert ``html`` after the page's first ``# `` heading (or at the very top)."""
+    m = re.search(r"^# .*$", markdown, re.M)
+    if m is None:
+        return html + "\n\n" + markdown
+    return markdown[: m.end()] + "\n\n" + html + "\n" + markdown[m.end() :]
+
+
+# ------------------------------------------------------------------- links in notebooks
+
+_HREF_RE = re.compile(r'(?P<attr>\bhref=")(?P<url>[^"#?]+\.(?:md|ipynb))(?P<frag>#[^"]*)?"')
+
+
+def resolve_page_links(html, file, files, warn=print):
+    """Rewrite ``href="../x/page.md#a"`` in a notebook page's HTML to the built page's URL.
+
+    mkdocs does this for Markdown pages but not for what mkdocs-jupyter renders, so a lab's
+    Markdown cells can link pages the way every page of the book does. A link to a file that
+    is not in the book is reported through ``warn`` (a warning: ``--strict`` fails on it).
+    """
+    import posixpath
+    from urllib.parse import unquote, urlsplit
+
+    def sub(m):
+        url = m.group("url")
+        if urlsplit(url).scheme or url.startswith("/"):
+            return m.group(0)
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(file.src_uri), unquote(url)))
+        found = files.get_file_from_path(target)
+        if found is None or not found.is_documentation_page():
+            warn(f"Doc file '{file.src_uri}' contains a link '{url}', but the target '{target}' is not a page of the book.")
+            return m.group(0)
+        return f'{m.group("attr")}{found.url_relative_to(file)}{m.group("frag") or ""}"'
+
+    return _HREF_RE.sub(sub, html)
