@@ -4,6 +4,10 @@ One epoch = 6000 samples of synthetic 784-pixel data, a 784-100-10 ReLU MLP, sof
 cross-entropy, batch 100, SGD (lr 0.1), float32 end to end. Every implementation runs the
 same loop: shuffle, slice a batch, forward, loss, backward, update. Target: dlbook <= 0.6x torch.
 ``python3 -m benchmarks mlp``.
+
+dlbook's ``train_epoch`` runs numpy's BLAS on one thread (``dlbook.train.BLAS_THREADS``): at these
+sizes a second thread gained nothing on an idle 2-core machine and cost 2-10x on a busy one. The
+"torch, 1 thread" row shows torch under the same rule; the ratio target is against plain "torch".
 """
 
 import numpy as np
@@ -93,12 +97,27 @@ def _torch_epoch(n, torch):
     return epoch
 
 
+def _one_thread(torch, epoch):
+    """The same torch loop with torch limited to one thread (dlbook limits numpy's BLAS to one)."""
+
+    def run():
+        saved = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            epoch()
+        finally:
+            torch.set_num_threads(saved)
+
+    return run
+
+
 def cases(tiny=False):
     n = 600 if tiny else N
     impls = {"dlbook": _dlbook_epoch(n), "numpy (textbook)": _numpy_epoch(n)}
     torch = torch_or_none()
     if torch is not None:
         impls["torch"] = _torch_epoch(n, torch)
+        impls["torch, 1 thread"] = _one_thread(torch, _torch_epoch(n, torch))
     baseline = "torch" if torch is not None else "numpy (textbook)"
     return [
         Case(

@@ -362,14 +362,18 @@ def case_small_parity(B):
     sys.path.insert(0, str(ROOT / "tests"))
     import cuda_sim_checks
 
-    results = cuda_sim_checks.run(list(cuda_sim_checks.CASES))
-    bad = {k: v for k, v in results.items() if isinstance(v, str) or v[0] > v[1]}
-    for k, v in results.items():
-        print(f"  {k}: {v if isinstance(v, str) else f'rel err {v[0]:.2e} (tol {v[1]:g})'}", flush=True)
-    worst = max((v[0] for v in results.values() if not isinstance(v, str)), default=0.0)
-    ROWS.append(dict(case=f"small-shape parity, {len(results)} cases (f32+f64)", dlbook_ms=None, torch_ms=None,
-                     ratio=None, target=None, met=None, err=worst, parity_ok=not bad,
-                     note="all pass" if not bad else f"FAILED: {sorted(bad)}"))
+    results = {}
+    row = dict(case="small-shape parity (f32+f64, odd sizes)", dlbook_ms=None, torch_ms=None, ratio=None,
+               target=None, met=None, err=None, parity_ok=None, note="", higher_is_better=False)
+    ROWS.append(row)  # updated case by case, so a run stopped half-way still reports what passed
+    for name in cuda_sim_checks.CASES:
+        v = results[name] = cuda_sim_checks.run([name])[name]
+        print(f"  {name}: {v if isinstance(v, str) else f'rel err {v[0]:.2e} (tol {v[1]:g}, {v[2]:.1f} s)'}", flush=True)
+        bad = sorted(k for k, r in results.items() if isinstance(r, str) or r[0] > r[1])
+        row["err"] = max((r[0] for r in results.values() if not isinstance(r, str)), default=None)
+        row["parity_ok"] = not bad
+        row["note"] = (f"{len(results)}/{len(cuda_sim_checks.CASES)} cases ran, "
+                       + ("all pass" if not bad else f"FAILED: {bad}"))
 
 
 CASES = [  # (group, function, optional)
@@ -411,6 +415,31 @@ def table():
     return "\n".join(lines)
 
 
+def kernel_resources(B):
+    """Registers and local memory (spills) per thread of every generated GEMM kernel compiled."""
+    out = {}
+    if B.sim:
+        return out
+    try:
+        from dlbook.cuda import gemm as G
+
+        print("\ngenerated GEMM kernels: registers / local bytes per thread (local > 0 means spills)")
+        for key, kern in G._CACHE.items():
+            if not hasattr(kern, "get_regs_per_thread"):
+                continue
+            try:
+                regs = kern.get_regs_per_thread()
+                local = kern.get_local_mem_per_thread()
+            except Exception as exc:  # noqa: BLE001
+                regs, local = f"? ({exc})", "?"
+            label = f"{key[0]} {key[1]} {dict(key[2])}"
+            out[label] = dict(regs=regs, local=local)
+            print(f"  {label}: regs {regs}, local {local}")
+    except Exception:
+        print(traceback.format_exc(limit=4))
+    return out
+
+
 def main(argv=None):
     global ARGS
     ARGS = parse_args(argv)
@@ -437,8 +466,11 @@ def main(argv=None):
     header = (f"device: {dev}; python {platform.python_version()}, numpy {numpy.__version__}, numba {numba.__version__}, "
               f"numba-cuda {nc}, torch {B.torch.__version__}; TF32 off; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(header, flush=True)
+    class Stop(BaseException):  # not an Exception: the per-case handlers must not swallow it
+        pass
+
     def on_term(signum, frame):  # `timeout` sends SIGTERM: stop, but still print the table
-        raise TimeoutError(f"signal {signum}")
+        raise Stop(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, on_term)
     try:
@@ -459,11 +491,14 @@ def main(argv=None):
                 ROWS.append(dict(case=f"{group}: FAILED (see log)", dlbook_ms=None, torch_ms=None, ratio=None, target=None,
                                  met=None, err=None, parity_ok=False, note="exception", higher_is_better=False))
             print(f"  ({time.perf_counter() - t0:.1f} s)", flush=True)
-    except (TimeoutError, KeyboardInterrupt) as exc:
+    except (Stop, KeyboardInterrupt) as exc:
         print(f"\nstopped early ({exc}); the table holds the cases that finished", flush=True)
+    resources = kernel_resources(B)
     total = time.perf_counter() - T_START
     if ARGS.json:
-        Path(ARGS.json).write_text(json.dumps(dict(header=header, total_s=total, rows=ROWS), indent=1, default=str))
+        Path(ARGS.json).write_text(
+            json.dumps(dict(header=header, total_s=total, rows=ROWS, kernels=resources), indent=1, default=str)
+        )
     print(f"\n{header}; total {total:.0f} s\n")
     print(table())
     return 0

@@ -12,7 +12,9 @@ on disk. Beside each one sits the plain NumPy formula it must agree with
 import numpy as np
 from numba import vectorize
 
+from . import cuda as _cuda  # light: numba.cuda is imported only when a device array shows up
 from ._validate import as_float_array
+from .cuda.dispatch import on_device as _cuda_on_device
 
 __all__ = [
     "step",
@@ -83,6 +85,8 @@ def step(x):
 
     x: any shape -> same shape and dtype.
     """
+    if _cuda_on_device(x):  # a GPU array: the numba.cuda kernel (docs/reference/gpu.md)
+        return _cuda.step(x)
     x = as_float_array(x)
     with _quiet_nan():
         return _step(x)
@@ -93,6 +97,8 @@ def sigmoid(x):
 
     x: any shape -> same shape and dtype.
     """
+    if _cuda_on_device(x):  # a GPU array: the numba.cuda kernel (docs/reference/gpu.md)
+        return _cuda.sigmoid(x)
     return _sigmoid(as_float_array(x))
 
 
@@ -101,6 +107,8 @@ def sigmoid_grad(x):
 
     x: any shape -> same shape and dtype.
     """
+    if _cuda_on_device(x):  # a GPU array: the numba.cuda kernel (docs/reference/gpu.md)
+        return _cuda.sigmoid_grad(x)
     return _sigmoid_grad(as_float_array(x))
 
 
@@ -110,6 +118,8 @@ def tanh(x):
     x: any shape -> same shape and dtype. (NumPy's ``tanh`` is already a fast,
     overflow-free ufunc, so this one only checks and passes the input on.)
     """
+    if _cuda_on_device(x):  # a GPU array: the numba.cuda kernel (docs/reference/gpu.md)
+        return _cuda.tanh(x)
     return np.tanh(as_float_array(x))
 
 
@@ -118,6 +128,8 @@ def tanh_grad(x):
 
     x: any shape -> same shape and dtype.
     """
+    if _cuda_on_device(x):  # a GPU array: the numba.cuda kernel (docs/reference/gpu.md)
+        return _cuda.tanh_grad(x)
     return _tanh_grad(as_float_array(x))
 
 
@@ -126,6 +138,8 @@ def relu(x):
 
     x: any shape -> same shape and dtype.
     """
+    if _cuda_on_device(x):  # a GPU array: the numba.cuda kernel (docs/reference/gpu.md)
+        return _cuda.relu(x)
     x = as_float_array(x)
     with _quiet_nan():
         return _relu(x)
@@ -136,6 +150,8 @@ def relu_grad(x):
 
     x: any shape -> same shape and dtype.
     """
+    if _cuda_on_device(x):  # a GPU array: the numba.cuda kernel (docs/reference/gpu.md)
+        return _cuda.relu_grad(x)
     x = as_float_array(x)
     with _quiet_nan():
         return _relu_grad(x)
@@ -149,6 +165,8 @@ def softmax(x, axis=-1):
     ``exp(-max)`` cancels) and keeps every ``exp`` at most 1, so any finite input
     works, e.g. ``[1000, 1001, 1002]``.
     """
+    if _cuda_on_device(x):  # a GPU array: the numba.cuda kernel (last axis only)
+        return _cuda.softmax(x, axis=axis)
     x = as_float_array(x)
     if x.ndim == 0:
         raise ValueError("softmax: expected an array with at least 1 dimension, got a scalar")

@@ -733,7 +733,7 @@ _WORKSPACE = {}
 # Below this many multiply-adds (or elements, for pooling) a kernel runs on one thread: waking
 # and joining the worker threads costs more than the work, and on a busy 2-core machine a
 # parallel region waits for its slowest (descheduled) thread.
-PARALLEL_MIN_WORK = 1 << 18
+PARALLEL_MIN_WORK = 1 << 20
 
 
 def _run(kernel, work, *args):

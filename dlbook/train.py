@@ -7,12 +7,14 @@ runs ``model.gradient`` (forward, loss, backward) and ``optimizer.update``, and 
 environment sets ``DLBOOK_PROGRESS=0`` (the tests and the site build do).
 """
 
+import contextlib
 import os
 import time
 
 import numpy as np
 
 from ._validate import check_positive_int
+from .layers.core import SoftmaxWithLoss
 
 __all__ = ["History", "fit", "train_epoch", "iterate_minibatches"]
 
@@ -101,9 +103,36 @@ def _step(model, optimizer, xb, tb):
     return float(loss)
 
 
+# Threads numpy's BLAS may use while train_epoch runs (None: leave BLAS alone).
+# Mini-batch GEMMs (batch 100 x 784 x 100) are too small to gain from a second BLAS thread, and
+# measured on the 2-core machines, OpenBLAS's spinning worker made an epoch 2-10x slower whenever
+# another process was busy; one thread was as fast on an idle machine. See benchmarks/bench_mlp.py.
+BLAS_THREADS = 1
+_controller = None
+
+
+def _blas_limit():
+    """A context limiting numpy's BLAS to ``BLAS_THREADS`` threads (threadpoolctl, if installed)."""
+    global _controller
+    if BLAS_THREADS is None:
+        return contextlib.nullcontext()
+    try:
+        if _controller is None:
+            from threadpoolctl import ThreadpoolController  # comes with scikit-learn (`plot` extra)
+
+            _controller = ThreadpoolController()
+        return _controller.limit(limits=BLAS_THREADS, user_api="blas")
+    except Exception:  # threadpoolctl missing or unable to inspect this process: run unchanged
+        return contextlib.nullcontext()
+
+
 def train_epoch(model, optimizer, x, t, batch_size, rng=None):
-    """One pass over ``(x, t)`` in mini-batches (shuffled by ``rng`` if given); returns the batch losses."""
-    return [_step(model, optimizer, x[idx], t[idx]) for idx in iterate_minibatches(len(x), batch_size, rng)]
+    """One pass over ``(x, t)`` in mini-batches (shuffled by ``rng`` if given); returns the batch losses.
+
+    numpy's BLAS is limited to :data:`BLAS_THREADS` threads meanwhile (see the comment there).
+    """
+    with _blas_limit():
+        return [_step(model, optimizer, x[idx], t[idx]) for idx in iterate_minibatches(len(x), batch_size, rng)]
 
 
 def fit(model, optimizer, x, t, *, epochs, batch_size, x_val=None, t_val=None, seed=0, progress=None):
@@ -115,6 +144,9 @@ def fit(model, optimizer, x, t, *, epochs, batch_size, x_val=None, t_val=None, s
     Accuracies are recorded when the model has an ``accuracy`` method and a softmax loss.
     """
     check_positive_int(epochs, "epochs")
+    x, t = np.asarray(x), np.asarray(t)
+    if x_val is not None and t_val is not None:
+        x_val, t_val = np.asarray(x_val), np.asarray(t_val)
     check_positive_int(batch_size, "batch_size")
     if len(x) != len(t):
         raise ValueError(f"fit: expected as many targets as inputs ({len(x)}), got {len(t)}")
@@ -126,7 +158,7 @@ def fit(model, optimizer, x, t, *, epochs, batch_size, x_val=None, t_val=None, s
         raise ValueError(f"fit: expected as many validation targets as inputs ({len(x_val)}), got {len(t_val)}")
     rng = np.random.default_rng(seed)
     history = History()
-    classify = hasattr(model, "accuracy") and type(getattr(model, "loss_layer", None)).__name__ == "SoftmaxWithLoss"
+    classify = hasattr(model, "accuracy") and isinstance(getattr(model, "loss_layer", None), SoftmaxWithLoss)
 
     bar = None
     epoch_iter = range(epochs)

@@ -103,7 +103,7 @@ def browser_page(server):
         context.route("**/*", route)
         context.on("request", lambda req: requests.append(req.url))
         page = context.new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(30_000)
         page.dlbook_requests = requests
         page.dlbook_origin = origin
         try:

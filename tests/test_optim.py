@@ -80,3 +80,23 @@ def test_matches_torch(name):
         tw.grad = torch.tensor(g)
         theirs.step()
     np.testing.assert_allclose(p["w"], tw.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(1,), (7,), (3, 5), (2, 3, 4)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sgd_numba_kernel_agrees_with_numpy_path(shape, dtype):
+    """Contiguous parameters take the numba kernel; a strided view takes the NumPy fallback."""
+    rng = np.random.default_rng(len(shape))
+    p = rng.standard_normal(shape).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    expected = p - dtype(0.3) * g
+    fast = {"w": p.copy()}
+    SGD(0.3).update(fast, {"w": g})
+    big = np.zeros(shape + (2,), dtype)
+    strided = big[..., 0]
+    strided[...] = p
+    SGD(0.3).update({"w": strided}, {"w": g})
+    tol = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(fast["w"], expected, rtol=tol, atol=tol)
+    np.testing.assert_allclose(strided, expected, rtol=tol, atol=tol)
+    assert fast["w"].dtype == dtype

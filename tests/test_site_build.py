@@ -51,3 +51,35 @@ def test_math_is_marked_for_katex(built_site):
     for page in _html_pages(built_site):
         text = page.read_text(encoding="utf-8")
         assert "assets/katex/katex.min.js" in text, page
+
+
+def _nav_pages():
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader)
+
+    def walk(items):
+        for item in items:
+            values = item.values() if isinstance(item, dict) else [item]
+            for value in values:
+                if isinstance(value, list):
+                    yield from walk(value)
+                elif isinstance(value, str) and not value.startswith(("http://", "https://")):
+                    yield value
+
+    return set(walk(config["nav"]))
+
+
+def test_every_page_is_in_the_nav():
+    """A page missing from the nav is built but no reader can find it (mkdocs only logs INFO)."""
+    docs = ROOT / "docs"
+    pages = {p.relative_to(docs).as_posix() for p in docs.rglob("*") if p.suffix in {".md", ".ipynb"}}
+    pages = {p for p in pages if ".ipynb_checkpoints" not in p}
+    nav = _nav_pages()
+    assert not sorted(pages - nav), f"pages not in mkdocs.yml's nav: {sorted(pages - nav)}"
+    assert not sorted(nav - pages), f"nav entries with no page: {sorted(nav - pages)}"

@@ -14,7 +14,8 @@ The kernels live in submodules (loaded on first use):
 - ``elementwise``: sigmoid, tanh, relu, their gradients, step, softmax over rows
 - ``gemm``: a register-tiled SGEMM/DGEMM generator, ``matmul``, ``affine_forward/backward``
 - ``conv``: conv2d as an implicit GEMM, its backward (im2col + GEMM), max/avg pooling
-- ``rnn``: LSTM forward/backward with a fused per-step gate kernel
+- ``rnn``: LSTM forward/backward; each step is one kernel (recurrent GEMM + gates + cell update)
+- ``model``: :class:`GPUModel` (``to_device(model)``: a whole network on the GPU) and :class:`SGD`
 """
 
 import importlib
@@ -137,11 +138,17 @@ def _as_numba(a):
 def to_device(a):
     """Copy a NumPy array (or anything ``np.asarray`` accepts) to the GPU; device arrays pass through.
 
-    Returns a numba device array. Raises :class:`CudaUnavailableError` without a usable GPU.
+    Returns a numba device array. A :class:`dlbook.models.Sequential` is moved as a whole: the
+    result is a :class:`dlbook.cuda.model.GPUModel` with its parameters on the GPU.
+    Raises :class:`CudaUnavailableError` without a usable GPU.
     """
     if is_device_array(a):
         return _as_numba(a)
     _cuda()
+    if hasattr(a, "layers") and hasattr(a, "loss_layer"):
+        from .model import GPUModel
+
+        return GPUModel(a)
     return _as_numba(np.asarray(a))
 
 
@@ -165,6 +172,7 @@ _LAZY = {
         "avg_pool2d_backward",
     ),
     "rnn": ("lstm_forward", "lstm_backward"),
+    "model": ("GPUModel", "SGD"),
 }
 _WHERE = {name: mod for mod, names in _LAZY.items() for name in names}
 

@@ -200,10 +200,11 @@ def _make_db(dtype, NT=DB_THREADS):
 _DB = {}
 
 
-def conv2d_backward(dy, x, w, stride=1, pad=0, *, method="auto"):
+def conv2d_backward(dy, x, w, stride=1, pad=0, *, method="auto", need_dx=True):
     """GPU gradients of :func:`conv2d`: im2col + GEMM on the device, a chunk of images at a time.
 
     dy: (N, K, OH, OW), x: (N, C, H, W), w: (K, C, R, S) -> (dx (N, C, H, W), dw (K, C, R, S), db (K,)).
+    ``need_dx=False`` skips dx and returns None in its place (a network's first layer).
     """
     x, w, _, (sh, sw), (ph, pw), (N, C, H, W, K, R, S, P, Q) = _conv_args(x, w, None, stride, pad, "conv2d_backward")
     dy = dev(dy, "dy", "conv2d_backward", dtype=x.dtype, ndim=4)
@@ -219,11 +220,11 @@ def conv2d_backward(dy, x, w, stride=1, pad=0, *, method="auto"):
 
     G = max(1, min(N, WORKSPACE_BYTES // max(1, CRS * PQ * dt.itemsize)))
     cols = empty((CRS, G * PQ), dt)
-    dcols = empty((CRS, G * PQ), dt)
+    dcols = empty((CRS, G * PQ), dt) if need_dx else None
     dyk = empty((K, G * PQ), dt)
     w2 = w.reshape(K, CRS)
     dw2 = empty((K, CRS), dt)
-    dx = empty((N, C, H, W), dt)
+    dx = empty((N, C, H, W), dt) if need_dx else None
     for n0 in range(0, N, G):
         g = min(G, N - n0)
         ncol = g * PQ
@@ -232,9 +233,10 @@ def conv2d_backward(dy, x, w, stride=1, pad=0, *, method="auto"):
         # dw (K, CRS) += dyk (K, ncol) @ cols[:, :ncol].T (the kernels index 2-D arrays with their
         # real row stride, so a last, smaller chunk just uses the first ncol columns)
         _gemm.gemm(dyk, cols, dw2, K, CRS, ncol, b="t", accumulate=n0 > 0)
-        # dcols (CRS, ncol) = w2.T (CRS, K) @ dyk (K, ncol)
-        _gemm.gemm(w2, dyk, dcols, CRS, ncol, K, a="t")
-        _col2im[grid1d(g * C * H * W)](dcols, dx, n0, g, C, H, W, R, S, P, Q, sh, sw, ph, pw)
+        if need_dx:
+            # dcols (CRS, ncol) = w2.T (CRS, K) @ dyk (K, ncol), then col2im gathers dx
+            _gemm.gemm(w2, dyk, dcols, CRS, ncol, K, a="t")
+            _col2im[grid1d(g * C * H * W)](dcols, dx, n0, g, C, H, W, R, S, P, Q, sh, sw, ph, pw)
     return dx, dw2.reshape(K, C, R, S), db
 
 

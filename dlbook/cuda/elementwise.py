@@ -20,11 +20,10 @@ __all__ = ["sigmoid", "tanh", "relu", "step", "sigmoid_grad", "tanh_grad", "relu
 # ---- the scalar formulas (device functions), one per activation -----------------------------
 @cuda.jit(device=True, inline=True)
 def _sigmoid_d(x, one):
-    # Two branches so exp never overflows (as dlbook.activations.sigmoid).
-    if x >= 0:
-        return one / (one + math.exp(-x))
-    z = math.exp(x)
-    return z / (one + z)
+    # exp(-|x|) never overflows: 1 / (1 + z) for x >= 0, z / (1 + z) for x < 0 (the CPU's two
+    # branches, written with one exp and a select, so a warp never runs both paths).
+    z = math.exp(-abs(x))
+    return (one if x >= 0 else z) / (one + z)
 
 
 @cuda.jit(device=True, inline=True)
@@ -46,6 +45,8 @@ def _tanh_grad_d(x, one):
 
 @cuda.jit(device=True, inline=True)
 def _relu_d(x, one):
+    if x != x:  # NaN passes through, as on the CPU
+        return x
     return x if x > 0 else one - one  # one - one: a zero of x's dtype
 
 
@@ -221,9 +222,11 @@ def softmax(x, axis=-1, out=None):
         raise ValueError("softmax: expected an array with at least 1 dimension, got a scalar")
     if axis not in (-1, x.ndim - 1):
         raise ValueError(f"softmax: on the GPU only the last axis is supported (axis=-1), got axis={axis} for shape {tuple(x.shape)}")
+    cols = tuple(x.shape)[-1]
+    if cols == 0:
+        raise ValueError(f"softmax: axis {axis} of an array of shape {tuple(x.shape)} is empty; nothing to normalise")
     if out is None:
         out = empty(x.shape, x.dtype)
-    cols = tuple(x.shape)[-1]
     rows = x.size // cols if cols else 0
     if rows and cols:
         key = x.dtype

@@ -25,18 +25,16 @@ import math
 
 import numpy as np
 
-from ._util import SIM, ceil_div, cuda, dev, empty, flat, grid1d, zeros
+from ._util import SIM, ceil_div, cuda, dev, empty, grid1d, zeros
 
 __all__ = ["make_gemm_kernel", "GemmConfig", "matmul", "affine_forward", "affine_backward", "sum_rows"]
 
 
 @cuda.jit(device=True, inline=True)
 def _sigmoid(x, one):
-    # overflow-free logistic sigmoid in x's dtype (one = 1 in that dtype)
-    if x >= 0:
-        return one / (one + math.exp(-x))
-    z = math.exp(x)
-    return z / (one + z)
+    # overflow-free logistic sigmoid in x's dtype (one = 1 in that dtype), one exp, no branch
+    z = math.exp(-abs(x))
+    return (one if x >= 0 else z) / (one + z)
 
 
 class GemmConfig(tuple):

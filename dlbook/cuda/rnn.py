@@ -18,8 +18,6 @@ Hidden and cell states are kept time-major, ``(T+1, N, H)``, so each step's oper
 
 import math
 
-import numpy as np
-
 from . import gemm as _gemm
 from ._util import SIM, cuda, dev, empty, grid1d
 

@@ -13,6 +13,8 @@ Parameter arrays are kept by reference (no copy), so an optimizer or a numerical
 check that changes them in place changes the layer.
 """
 
+import math
+
 import numpy as np
 
 from .._validate import as_float_array, check_finite
@@ -76,13 +78,14 @@ class Affine(Layer):
 
     def forward(self, x):
         W, b = self.params["W"], self.params["b"]
-        x = as_float_array(x)
+        if not (isinstance(x, np.ndarray) and x.dtype == W.dtype):
+            x = as_float_array(x)
         if x.ndim < 1:
             raise ValueError(f"Affine: expected x of shape (N, {W.shape[0]}), got a scalar")
         if x.ndim == 1:  # one sample
             x = x[None, :]
         n = x.shape[0]
-        feat = int(np.prod(x.shape[1:]))
+        feat = math.prod(x.shape[1:])
         if feat != W.shape[0]:
             raise ValueError(
                 f"Affine: expected x of shape (N, {W.shape[0]}) (or (N, ...) with {W.shape[0]} "
@@ -107,11 +110,12 @@ class Affine(Layer):
         if self.x is None:
             raise ValueError("Affine.backward: call forward first")
         W = self.params["W"]
-        dout = _check_dout(dout, (self.x.shape[0], W.shape[1]), "Affine")
+        if not (isinstance(dout, np.ndarray) and dout.shape == (self.x.shape[0], W.shape[1])):
+            dout = _check_dout(dout, (self.x.shape[0], W.shape[1]), "Affine")
         if dout.dtype != W.dtype:
             dout = dout.astype(W.dtype)
         np.matmul(self.x.T, dout, out=self._grad_buffer("W"))
-        np.sum(dout, axis=0, out=self._grad_buffer("b"))
+        np.add.reduce(dout, axis=0, out=self._grad_buffer("b"))
         if not self.input_grad:
             return None
         dx = dout @ W.T
