@@ -24,13 +24,18 @@ convolution picks one of two strategies by shape (:func:`conv2d` ``method="auto"
 - ``"direct"``: numba loops, parallel over (sample, filter) pairs, each step adding
   ``w[k, c, r, s] * (a contiguous input row)`` to an output row. Best for few channels
   (the first layer of a CNN), where a matrix product would be tiny.
-- ``"gemm"``: numba im2col into a reused workspace laid out ``(N, C*R*S, OH*OW)`` so that
-  ``w.reshape(K, -1) @ cols[n]`` lands in ``y[n]`` already in NCHW order, then BLAS.
+- ``"gemm"``: per sample, numba im2col into a reused buffer laid out ``(C*R*S, OH*OW)`` so
+  that ``w.reshape(K, -1) @ cols`` lands in ``y[n]`` already in NCHW order, then BLAS.
   Backward: BLAS for ``dw`` and the column gradient, numba col2im for ``dx``.
   Channel-heavy layers need BLAS: direct loops top out far below the matmul roof.
 
-Only one thread pool works at a time: the numba kernels and the BLAS calls run one after
-the other, never nested (BLAS is never called from inside a numba ``prange``).
+Thread pools: one pool works at a time. The GEMM path does not alternate numba's parallel
+workers with BLAS's (each pool's idle workers spin while the other works; measured ~10x
+slower on 2 cores); instead a few Python threads split the samples and each runs a serial,
+GIL-free numba im2col and a single-threaded BLAS call (``threadpoolctl`` pins BLAS to one
+thread meanwhile; without it the results are the same, only slower). BLAS is never called
+from inside a numba ``prange``. Calls below ``PARALLEL_MIN_WORK`` run on one thread.
+The reused buffers make the GEMM path not safe to call from several threads at once.
 
 The public :func:`im2col` / :func:`col2im` are the readable NumPy versions the reader meets
 in *Deep Learning from Scratch*, with its layout (see their docstrings).
@@ -556,79 +561,97 @@ def _conv_s1_dw(dy, xp, dw):
                 dw[k, c, r, s] = acc[r, s]
 
 
+@njit(cache=True, nogil=True)
+def _im2col_plane(xc, R, S, sh, sw, ph, pw, OH, OW, rows):
+    """One input plane xc (H, W) -> its R*S rows: rows[r*S + s, i*OW + j] = x_padded[i*sh + r, j*sw + s]."""
+    H, W = xc.shape
+    zero = xc.dtype.type(0)
+    for r in range(R):
+        for s in range(S):
+            row = rows[r * S + s]
+            j0 = 0
+            while j0 < OW and j0 * sw + s - pw < 0:
+                j0 += 1
+            j1 = OW
+            while j1 > j0 and (j1 - 1) * sw + s - pw >= W:
+                j1 -= 1
+            off = s - pw
+            for i in range(OH):
+                ih = i * sh + r - ph
+                seg = row[i * OW : (i + 1) * OW]
+                if ih < 0 or ih >= H:
+                    for j in range(OW):
+                        seg[j] = zero
+                    continue
+                xrow = xc[ih]
+                for j in range(j0):
+                    seg[j] = zero
+                if sw == 1:
+                    for j in range(j0, j1):
+                        seg[j] = xrow[j + off]
+                else:
+                    for j in range(j0, j1):
+                        seg[j] = xrow[j * sw + off]
+                for j in range(j1, OW):
+                    seg[j] = zero
+
+
+@njit(cache=True, nogil=True)
+def _col2im_plane(rows, R, S, sh, sw, ph, pw, OH, OW, dxc):
+    """The adjoint of _im2col_plane: dxc (H, W) is overwritten with the sum of its column entries."""
+    H, W = dxc.shape
+    zero = dxc.dtype.type(0)
+    for ih in range(H):
+        for iw in range(W):
+            dxc[ih, iw] = zero
+    for r in range(R):
+        for s in range(S):
+            row = rows[r * S + s]
+            j0 = 0
+            while j0 < OW and j0 * sw + s - pw < 0:
+                j0 += 1
+            j1 = OW
+            while j1 > j0 and (j1 - 1) * sw + s - pw >= W:
+                j1 -= 1
+            off = s - pw
+            for i in range(OH):
+                ih = i * sh + r - ph
+                if ih < 0 or ih >= H:
+                    continue
+                seg = row[i * OW : (i + 1) * OW]
+                dxrow = dxc[ih]
+                if sw == 1:
+                    for j in range(j0, j1):
+                        dxrow[j + off] += seg[j]
+                else:
+                    for j in range(j0, j1):
+                        dxrow[j * sw + off] += seg[j]
+
+
 @njit(cache=True, parallel=True)
 def _im2col_nchw(x, R, S, sh, sw, ph, pw, OH, OW, cols):
-    """cols[n, (c*R + r)*S + s, i*OW + j] = x_padded[n, c, i*sh + r, j*sw + s]."""
-    N, C, H, W = x.shape
-    zero = x.dtype.type(0)
+    """cols[n, (c*R + r)*S + s, i*OW + j] = x_padded[n, c, i*sh + r, j*sw + s]; parallel over planes."""
+    N, C = x.shape[0], x.shape[1]
+    RS = R * S
     for task in prange(N * C):
         n = task // C
         c = task - n * C
-        xc = x[n, c]
-        for r in range(R):
-            for s in range(S):
-                row = cols[n, (c * R + r) * S + s]
-                j0 = 0
-                while j0 < OW and j0 * sw + s - pw < 0:
-                    j0 += 1
-                j1 = OW
-                while j1 > j0 and (j1 - 1) * sw + s - pw >= W:
-                    j1 -= 1
-                off = s - pw
-                for i in range(OH):
-                    ih = i * sh + r - ph
-                    seg = row[i * OW : (i + 1) * OW]
-                    if ih < 0 or ih >= H:
-                        for j in range(OW):
-                            seg[j] = zero
-                        continue
-                    xrow = xc[ih]
-                    for j in range(j0):
-                        seg[j] = zero
-                    if sw == 1:
-                        for j in range(j0, j1):
-                            seg[j] = xrow[j + off]
-                    else:
-                        for j in range(j0, j1):
-                            seg[j] = xrow[j * sw + off]
-                    for j in range(j1, OW):
-                        seg[j] = zero
+        _im2col_plane(x[n, c], R, S, sh, sw, ph, pw, OH, OW, cols[n, c * RS : (c + 1) * RS])
 
 
-@njit(cache=True, parallel=True)
-def _col2im_nchw(cols, R, S, sh, sw, ph, pw, OH, OW, dx):
-    """The adjoint of _im2col_nchw: add each column entry back to its input pixel."""
-    N, C, H, W = dx.shape
-    zero = dx.dtype.type(0)
-    for task in prange(N * C):
-        n = task // C
-        c = task - n * C
-        dxc = dx[n, c]
-        for ih in range(H):
-            for iw in range(W):
-                dxc[ih, iw] = zero
-        for r in range(R):
-            for s in range(S):
-                row = cols[n, (c * R + r) * S + s]
-                j0 = 0
-                while j0 < OW and j0 * sw + s - pw < 0:
-                    j0 += 1
-                j1 = OW
-                while j1 > j0 and (j1 - 1) * sw + s - pw >= W:
-                    j1 -= 1
-                off = s - pw
-                for i in range(OH):
-                    ih = i * sh + r - ph
-                    if ih < 0 or ih >= H:
-                        continue
-                    seg = row[i * OW : (i + 1) * OW]
-                    dxrow = dxc[ih]
-                    if sw == 1:
-                        for j in range(j0, j1):
-                            dxrow[j + off] += seg[j]
-                    else:
-                        for j in range(j0, j1):
-                            dxrow[j * sw + off] += seg[j]
+@njit(cache=True, nogil=True)
+def _im2col_sample(xn, R, S, sh, sw, ph, pw, OH, OW, cols):
+    """One sample xn (C, H, W) -> cols (C*R*S, OH*OW), on the calling thread (releases the GIL)."""
+    RS = R * S
+    for c in range(xn.shape[0]):
+        _im2col_plane(xn[c], R, S, sh, sw, ph, pw, OH, OW, cols[c * RS : (c + 1) * RS])
+
+
+@njit(cache=True, nogil=True)
+def _col2im_sample(cols, R, S, sh, sw, ph, pw, OH, OW, dxn):
+    RS = R * S
+    for c in range(dxn.shape[0]):
+        _col2im_plane(cols[c * RS : (c + 1) * RS], R, S, sh, sw, ph, pw, OH, OW, dxn[c])
 
 
 @njit(cache=True, parallel=True)
@@ -758,6 +781,53 @@ def _padded(x, ph, pw):
     return xp
 
 
+try:  # optional: pins numpy's BLAS to one thread while our own threads share the samples
+    from threadpoolctl import ThreadpoolController
+
+    _BLAS = ThreadpoolController()
+except ImportError:  # pragma: no cover - without it BLAS keeps its threads; results are the same
+    _BLAS = None
+
+_POOL = None
+
+
+def _gemm_threads(N, buf_shape, dtype, task, work):
+    """Run ``task(n0, n1, cols)`` over sample ranges on T Python threads, one pool at a time.
+
+    The GEMM path's one thread pool: T threads (T = numba's thread count) each take a
+    contiguous share of the samples and run numba's serial, GIL-free im2col and a
+    single-threaded BLAS call per sample, with a per-thread (C*R*S, OH*OW) buffer that stays
+    in cache. Letting numba's workers and BLAS's workers take turns instead makes them
+    fight: each pool's idle threads spin while the other works, which on 2 cores was
+    measured 10x slower than either alone.
+    """
+    global _POOL
+    T = 1 if work < PARALLEL_MIN_WORK else max(1, min(numba.get_num_threads(), N))
+    bufs = _workspace((T, *buf_shape), dtype)
+    bounds = [(N * t // T, N * (t + 1) // T) for t in range(T)]
+    if T == 1:
+        task(0, N, bufs[0])
+        return
+    if _POOL is None or _POOL._max_workers < T:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(max_workers=T, thread_name_prefix="dlbook-gemm")
+    limit = _BLAS.limit(limits=1, user_api="blas") if _BLAS is not None else _nullcontext()
+    with limit:
+        futures = [_POOL.submit(task, n0, n1, bufs[t]) for t, (n0, n1) in enumerate(bounds[1:], 1)]
+        task(*bounds[0], bufs[0])  # the calling thread does the first share
+        for f in futures:
+            f.result()
+
+
+class _nullcontext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
 def _workspace(shape, dtype):
     """A reused scratch buffer (fresh 40 MB temporaries cost more in page faults than the work)."""
     size = int(np.prod(shape))
@@ -807,9 +877,16 @@ def conv2d(x, w, b=None, stride=1, pad=0, *, method="auto"):
         else:
             _run(_conv_direct_fwd, work, x, w, y, sh, sw, ph, pw)
     else:
-        cols = _workspace((N, C * R * S, OH * OW), x.dtype)
-        _run(_im2col_nchw, cols.size, x, R, S, sh, sw, ph, pw, OH, OW, cols)
-        np.matmul(w.reshape(K, -1), cols, out=y.reshape(N, K, OH * OW))
+        geom = (R, S, sh, sw, ph, pw, OH, OW)
+        W2 = w.reshape(K, -1)
+        y2 = y.reshape(N, K, OH * OW)
+
+        def forward_samples(n0, n1, cols):  # one thread's share: im2col one sample, then one GEMM
+            for n in range(n0, n1):
+                _im2col_sample(x[n], *geom, cols)
+                np.matmul(W2, cols, out=y2[n])
+
+        _gemm_threads(N, (C * R * S, OH * OW), x.dtype, forward_samples, work)
     if b is not None:
         y += b[:, None, None]
     return y
@@ -845,13 +922,25 @@ def conv2d_backward(dy, x, w, stride=1, pad=0, *, method="auto", need_dx=True):
             if need_dx:
                 _run(_conv_direct_dx, work, dy, w, dx, sh, sw, ph, pw)
     else:
-        cols = _workspace((N, C * R * S, OH * OW), x.dtype)
-        _run(_im2col_nchw, cols.size, x, R, S, sh, sw, ph, pw, OH, OW, cols)
+        geom = (R, S, sh, sw, ph, pw, OH, OW)
+        W2t = w.reshape(K, -1).T
         dy2 = dy.reshape(N, K, OH * OW)
-        dw = np.matmul(dy2, cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
-        if need_dx:
-            np.matmul(w.reshape(K, -1).T, dy2, out=cols)  # the column gradient reuses the workspace
-            _run(_col2im_nchw, cols.size, cols, R, S, sh, sw, ph, pw, OH, OW, dx)
+        partial_dw = []
+
+        def backward_samples(n0, n1, cols):  # one thread's share of the samples
+            dw_part = np.zeros((K, C * R * S), dtype=x.dtype)
+            tmp = np.empty_like(dw_part)
+            for n in range(n0, n1):
+                _im2col_sample(x[n], *geom, cols)
+                np.matmul(dy2[n], cols.T, out=tmp)
+                dw_part += tmp
+                if need_dx:
+                    np.matmul(W2t, dy2[n], out=cols)  # the column gradient reuses the buffer
+                    _col2im_sample(cols, *geom, dx[n])
+            partial_dw.append(dw_part)
+
+        _gemm_threads(N, (C * R * S, OH * OW), x.dtype, backward_samples, work)
+        dw = np.sum(partial_dw, axis=0).astype(x.dtype, copy=False).reshape(w.shape)
     return dx, dw, db
 
 

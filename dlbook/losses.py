@@ -184,6 +184,42 @@ def _xent_onehot_kernel(x, t, y):
     return total
 
 
+@njit(cache=True)
+def _xent_labels_backward_kernel(y, t, scale, dx):
+    """dx = scale * (y - onehot(t)) in one pass; y, dx (N, C), t (N,) int, scale of y's dtype."""
+    n, c = y.shape
+    for i in range(n):
+        yi = y[i]
+        di = dx[i]
+        for k in range(c):
+            di[k] = yi[k] * scale
+        di[t[i]] -= scale
+
+
+def softmax_xent_backward(y, kind, t, scale):
+    """Gradient of the mean softmax cross-entropy w.r.t. the logits: ``scale * (y - t)``.
+
+    y: (N, C) softmax probabilities from :func:`log_softmax_xent`; ``kind, t`` as there; scale is
+    usually ``dout / N``. Returns a new (N, C) array of y's dtype (y is left unchanged).
+    """
+    dx = np.empty_like(y)
+    if kind == "labels" and y.flags.c_contiguous:
+        _xent_labels_backward_kernel(y, t, y.dtype.type(scale), dx)
+        return dx
+    return softmax_xent_backward_reference(y, kind, t, scale)
+
+
+def softmax_xent_backward_reference(y, kind, t, scale):
+    """Plain NumPy version of :func:`softmax_xent_backward`."""
+    dx = y.copy()
+    if kind == "labels":
+        dx[np.arange(dx.shape[0]), t] -= 1
+    else:
+        dx -= t
+    dx *= scale
+    return dx
+
+
 def log_softmax_xent_reference(x, kind, t):
     """Plain NumPy version of :func:`log_softmax_xent` (the oracle its numba kernels are tested against)."""
     n = x.shape[0]

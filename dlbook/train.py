@@ -4,7 +4,9 @@ docs/labs/digits-mlp.ipynb.
 :func:`fit` shuffles the training set every epoch, takes ``batch_size`` samples at a time,
 runs ``model.gradient`` (forward, loss, backward) and ``optimizer.update``, and records a
 :class:`History` for plots. A tqdm progress bar shows the epochs unless ``progress=False`` or the
-environment sets ``DLBOOK_PROGRESS=0`` (the tests and the site build do).
+environment sets ``DLBOOK_PROGRESS=0`` (the tests and the site build do); inside Jupyter the bar is
+one output updated in place. While an epoch runs, numpy's BLAS uses :data:`BLAS_THREADS` threads
+(1 by default; ``None`` leaves it alone).
 """
 
 import contextlib

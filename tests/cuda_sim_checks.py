@@ -73,7 +73,7 @@ def _matmul(dt, cfg_name, shapes):
     from dlbook.cuda import gemm as G
 
     dc = _dc()
-    cfg = {"sim": G.SIM_CONFIG, "vec": G.GemmConfig(32, 32, 4, 4, 4, True, True),
+    cfg = {"sim": G.SIM_CONFIG, "vec": G.GemmConfig(32, 32, 4, 4, 4, True, True, True),
            "noprefetch": G.GemmConfig(16, 16, 4, 2, 2, False), "default": G.DEFAULT}[cfg_name]
     rng = np.random.default_rng(2)
     errs = []
@@ -135,7 +135,7 @@ for _dt in (np.float32, np.float64):
 
 CONV_SHAPES = [  # N, C, H, W, K, R, S, stride, pad
     (2, 3, 7, 6, 5, 3, 3, 1, 1),
-    (1, 2, 6, 7, 17, 2, 3, (2, 1), (1, 0)),
+    (1, 2, 5, 4, 17, 2, 3, (2, 1), (1, 0)),
 ]
 
 
@@ -206,11 +206,34 @@ def _lstm(dt):
     D_ = dc.to_device
     hg, cg, gcache = dc.lstm_forward(D_(x), D_(h0), D_(c0), D_(Wx), D_(Wh), D_(b))
     got = dc.lstm_backward(D_(dh), gcache)
-    return max([rel(dc.to_host(hg), h), rel(dc.to_host(cg), c)] + [rel(dc.to_host(g), r) for g, r in zip(got, ref)])
+    errs = [rel(dc.to_host(hg), h), rel(dc.to_host(cg), c)] + [rel(dc.to_host(g), r) for g, r in zip(got, ref)]
+    dcu = rng.standard_normal((N, T, H)).astype(dt)  # an upstream gradient on the cell states too
+    ref_c = CPU.lstm_backward(dh, CPU.lstm_forward(x, h0, c0, Wx, Wh, b)[2], dcu)
+    got_c = dc.lstm_backward(D_(dh), gcache, D_(dcu))
+    return max(errs + [rel(dc.to_host(g), r) for g, r in zip(got_c, ref_c)])
 
 
 for _dt in (np.float32, np.float64):
     case(f"lstm_{_dt.__name__}")(lambda dt=_dt: _lstm(dt))
+
+
+def _lstm_one_launch():
+    """The whole recurrence as one launch with a grid barrier per step (one block here: the
+    simulator runs blocks in turn, so its grid barrier only holds within one)."""
+    import dlbook.rnn as CPU
+    from dlbook.cuda import rnn as RN
+
+    dc = _dc()
+    rng = np.random.default_rng(10)
+    N, T, D, H = 3, 5, 2, 4
+    args = [rng.standard_normal(s) for s in ((N, T, D), (N, H), (N, H), (D, 4 * H), (H, 4 * H), (4 * H,))]
+    h, c, _ = dc.lstm_forward(*[dc.to_device(a) for a in args])
+    assert RN.LAST_PATH == "persistent", RN.LAST_PATH
+    hr, cr, _ = CPU.lstm_forward_reference(*args)
+    return max(rel(dc.to_host(h), hr), rel(dc.to_host(c), cr))
+
+
+case("lstm_one_launch_float64")(_lstm_one_launch)
 
 
 def _lenet(dt):
@@ -219,8 +242,8 @@ def _lenet(dt):
 
     dc = _dc()
     rng = np.random.default_rng(8)
-    model = lenet(input_shape=(1, 8, 8), classes=4, channels=(2, 3), hidden=5, dtype=dt)
-    x = rng.random((2, 1, 8, 8)).astype(dt)
+    model = lenet(input_shape=(1, 4, 4), classes=4, channels=(2, 3), hidden=5, dtype=dt)
+    x = rng.random((2, 1, 4, 4)).astype(dt)
     t = np.array([3, 1])
     gpu = dc.to_device(model)
     assert isinstance(gpu, dc.GPUModel)
@@ -242,6 +265,40 @@ def _lenet(dt):
 
 
 case("lenet_step_float64")(lambda: _lenet(np.float64))  # float32 kernels are covered above
+
+
+def _bad_inputs():
+    """Bad shapes and dtypes raise ValueError naming them, before any kernel runs."""
+    dc = _dc()
+    D = dc.to_device
+    f4 = np.float32
+    x = D(np.zeros((2, 3, 5, 5), f4))
+    cases = [
+        (lambda: dc.conv2d(x, D(np.zeros((4, 2, 3, 3), f4))), "channel mismatch"),
+        (lambda: dc.conv2d(x, D(np.zeros((4, 3, 3, 3), np.float64))), "dtype"),
+        (lambda: dc.conv2d(x, D(np.zeros((4, 3, 9, 9), f4))), "larger than padded"),
+        (lambda: dc.conv2d(x, D(np.zeros((4, 3, 3, 3), f4)), stride=0), "stride"),
+        (lambda: dc.conv2d(x, D(np.zeros((4, 3, 3, 3), f4)), D(np.zeros(5, f4))), "b: expected shape"),
+        (lambda: dc.sigmoid(D(np.zeros(3, np.int64))), "float32 or float64"),
+        (lambda: dc.softmax(x, axis=1), "last axis"),
+        (lambda: dc.matmul(D(np.zeros((2, 3), f4)), D(np.zeros((4, 2), f4))), "inner dimensions"),
+        (lambda: dc.max_pool2d(x, 7), "larger than the input"),
+        (lambda: dc.max_pool2d_backward(D(np.zeros((2, 3, 3, 3), f4)), x, 2), "dy: expected shape"),
+        (lambda: dc.affine_forward(D(np.zeros((2, 5), f4)), D(np.zeros((4, 3), f4)), D(np.zeros(3, f4))), "W must have shape"),
+        (lambda: dc.lstm_forward(D(np.zeros((2, 3, 4), f4)), D(np.zeros((2, 5), f4)), D(np.zeros((2, 5), f4)),
+                                 D(np.zeros((4, 20), f4)), D(np.zeros((5, 16), f4)), D(np.zeros(20, f4))), "lstm_forward"),
+    ]
+    for fn, words in cases:
+        try:
+            fn()
+        except ValueError as err:
+            assert words in str(err), (words, str(err))
+        else:
+            raise AssertionError(f"no ValueError for {words!r}")
+    return 0.0
+
+
+case("bad_inputs_float64")(_bad_inputs)
 
 
 def _row_stack():

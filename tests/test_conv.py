@@ -301,3 +301,20 @@ def test_sobel_on_photo_matches_scipy():
         np.testing.assert_allclose(ours, want, atol=1e-9)
         # without the flip the result is the negative (Sobel kernels are antisymmetric)
         assert not np.allclose(conv2d(padded[None, None], kernel[None, None])[0, 0], want)
+
+
+@pytest.mark.parametrize("case", [CONV_CASES[1], CONV_CASES[3], CONV_CASES[6]])
+def test_threaded_paths_match_reference(case, monkeypatch):
+    """Small inputs run on one thread; force the multi-threaded branches (numba prange, GEMM threads)."""
+    monkeypatch.setattr(C, "PARALLEL_MIN_WORK", 0)
+    x, w, b, stride, pad = _conv_data(case, np.float32)
+    ref = C.conv2d_reference(x, w, b, stride=stride, pad=pad)
+    dy = np.random.default_rng(8).standard_normal(ref.shape).astype(np.float32)
+    ref_grads = C.conv2d_backward_reference(dy, x, w, stride=stride, pad=pad)
+    for method in ("direct", "gemm"):
+        np.testing.assert_allclose(conv2d(x, w, b, stride=stride, pad=pad, method=method), ref, atol=1e-4)
+        for g, r in zip(conv2d_backward(dy, x, w, stride=stride, pad=pad, method=method), ref_grads):
+            np.testing.assert_allclose(g, r, atol=1e-4 * max(1.0, np.abs(r).max()))
+    xp = np.random.default_rng(9).standard_normal((3, 4, 7, 6)).astype(np.float32)
+    dyp = np.ones_like(max_pool2d(xp, 3, 2))
+    np.testing.assert_allclose(max_pool2d_backward(dyp, xp, 3, 2), C.max_pool2d_backward_reference(dyp, xp, 3, 2))

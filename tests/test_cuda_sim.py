@@ -116,6 +116,16 @@ class _FakeDeviceArray:
         return {"shape": self.shape, "typestr": "<f4", "data": (0, False), "version": 3}
 
 
+def test_device_array_without_gpu_gives_the_same_clear_error():
+    import dlbook.activations
+    import dlbook.cuda as dc
+
+    if dc.is_available():
+        pytest.skip("a real GPU is present")
+    with pytest.raises(dc.CudaUnavailableError, match="numba-cuda"):
+        dlbook.activations.sigmoid(_FakeDeviceArray())
+
+
 def test_device_array_detection():
     from dlbook.cuda import is_device_array, on_device
 

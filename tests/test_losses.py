@@ -77,3 +77,19 @@ def test_numba_kernel_agrees_with_reference(shape, dtype):
         assert y.dtype == dtype
         assert loss == pytest.approx(ref_loss, rel=tol, abs=tol)
         np.testing.assert_allclose(y, ref_y, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (7, 10)])
+def test_backward_kernel_agrees_with_reference(shape, dtype):
+    from dlbook.losses import softmax_xent_backward, softmax_xent_backward_reference
+
+    rng = np.random.default_rng(sum(shape) + 1)
+    y = rng.random(shape).astype(dtype)
+    y /= y.sum(1, keepdims=True)
+    t = rng.integers(0, shape[1], shape[0])
+    y0 = y.copy()
+    fast = softmax_xent_backward(y, "labels", t, 0.25)
+    ref = softmax_xent_backward_reference(y, "labels", t, 0.25)
+    assert fast.dtype == dtype and np.array_equal(y, y0)
+    np.testing.assert_allclose(fast, ref, rtol=1e-6, atol=1e-7)

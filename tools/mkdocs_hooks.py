@@ -20,7 +20,6 @@ import os
 import bookexec
 import sitefeatures
 
-os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("DLBOOK_PROGRESS", "0")
 
 _log = logging.getLogger("mkdocs.hooks.dlbook")  # under "mkdocs": --strict counts its warnings
@@ -60,6 +59,10 @@ def on_config(config, **kwargs):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    # Agg is for this process only: the labs' Jupyter kernels inherit our environment, and
+    # with MPLBACKEND=Agg there they would draw nothing inline.
+    os.environ.pop("MPLBACKEND", None)
 
     # Text stays text in the SVG (small files, the page's font); fixed hash salt keeps ids stable.
     plt.rcParams["svg.fonttype"] = "none"

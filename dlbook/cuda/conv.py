@@ -3,10 +3,11 @@
 - ``conv2d``: an *implicit GEMM*. The output ``y[n, k, p, q]`` is the product of the filters
   ``w (K, C*R*S)`` with the im2col matrix ``(C*R*S, N*P*Q)``, but that matrix is never
   written: the tiled GEMM of :mod:`dlbook.cuda.gemm` gathers each element of its B tile from
-  ``x`` when it stages the tile in shared memory. A small table maps a row ``c*R*S + r*S + s``
-  to its offset in ``x`` and its (r, s); each thread decomposes its output columns
-  ``n*P*Q + p*Q + q`` once, so the inner loop has no integer division. The epilogue adds the
-  bias and scatters straight into NCHW.
+  ``x`` when it stages the tile in shared memory. ``x`` is zero-padded once (one pass), so the
+  gather needs no bounds checks; a small table maps a row ``c*R*S + r*S + s`` to its offset in
+  the padded image, and each thread decomposes its output columns ``n*P*Q + p*Q + q`` once, so
+  the inner loop has no integer division. The epilogue adds the bias and scatters straight
+  into NCHW.
 - ``conv2d_backward``: im2col + GEMM on the device, a few images at a time (bounded workspace):
   ``dw += dy_k @ cols.T``, ``dcols = w.T @ dy_k``, then col2im gathers ``dx`` (one thread per
   pixel, no atomics), ``db`` is a per-filter reduction.
@@ -25,12 +26,12 @@ __all__ = ["conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward", "av
 
 # Conv tiles: 64 rows of filters (conv layers rarely have more than a few hundred), 128 output
 # pixels, 8x8 outputs per thread, 128 threads.
-CONV_DEFAULT = _gemm.GemmConfig(64, 128, 8, 8, 8, True, True)
-CONV_CONFIGS = {
-    "64x128": CONV_DEFAULT,
-    "128x128": _gemm.GemmConfig(128, 128, 8, 8, 8, True, True),
+CONV_DEFAULT = _gemm.GemmConfig(64, 128, 8, 8, 8, True, True, True)
+CONV_CONFIGS = {  # benchmarks/gpu_check.py times each
+    "64x128 unrolled": CONV_DEFAULT,
+    "64x128": _gemm.GemmConfig(64, 128, 8, 8, 8, True, True),
+    "128x128 unrolled": _gemm.GemmConfig(128, 128, 8, 8, 8, True, True, True),
     "64x256": _gemm.GemmConfig(64, 256, 8, 8, 8, True, True),
-    "64x64": _gemm.GemmConfig(64, 64, 16, 4, 4, True, False),
 }
 WORKSPACE_BYTES = 256 << 20  # the backward's im2col buffer, at most
 
@@ -60,16 +61,46 @@ _TABLES = {}
 
 
 def _offset_table(C, H, W, R, S):
-    """int32 (3, C*R*S): row c*R*S + r*S + s -> (offset of x[n, c, r, s] from x[n, 0, 0, 0], r, s)."""
+    """int64 (C*R*S,): row c*R*S + r*S + s -> offset of x[n, c, r, s] from x[n, 0, 0, 0] (x is (N, C, H, W))."""
     key = (C, H, W, R, S)
     t = _TABLES.get(key)
     if t is None:
         c, r, s = np.meshgrid(np.arange(C), np.arange(R), np.arange(S), indexing="ij")
-        tab = np.stack([(c * H * W + r * W + s).ravel(), r.ravel(), s.ravel()]).astype(np.int32)
         if len(_TABLES) > 64:
             _TABLES.clear()
-        t = _TABLES[key] = cuda.to_device(tab)
+        t = _TABLES[key] = cuda.to_device((c * H * W + r * W + s).ravel().astype(np.int64))
     return t
+
+
+@cuda.jit
+def _pad(x, xp, ph, pw):
+    # xp[n, c, h, w] = x[n, c, h - ph, w - pw], zero in the border
+    N, C, H, W = x.shape
+    Hp, Wp = xp.shape[2], xp.shape[3]
+    i = cuda.grid(1)
+    stride = cuda.gridsize(1)
+    while i < xp.size:
+        nc = i // (Hp * Wp)
+        hw = i - nc * Hp * Wp
+        h = hw // Wp - ph
+        w = hw - (hw // Wp) * Wp - pw
+        n = nc // C
+        c = nc - n * C
+        if h >= 0 and h < H and w >= 0 and w < W:
+            xp[n, c, hw // Wp, hw - (hw // Wp) * Wp] = x[n, c, h, w]
+        else:
+            xp[n, c, hw // Wp, hw - (hw // Wp) * Wp] = 0
+        i += stride
+
+
+def _padded(x, ph, pw):
+    """x zero-padded by (ph, pw) on the device (x itself when there is no padding)."""
+    if ph == 0 and pw == 0:
+        return x
+    N, C, H, W = tuple(x.shape)
+    xp = empty((N, C, H + 2 * ph, W + 2 * pw), x.dtype)
+    _pad[grid1d(xp.size)](x, xp, ph, pw)
+    return xp
 
 
 def conv2d(x, w, b=None, stride=1, pad=0, *, method="auto", cfg=None):
@@ -81,14 +112,22 @@ def conv2d(x, w, b=None, stride=1, pad=0, *, method="auto", cfg=None):
     """
     x, w, b, (sh, sw), (ph, pw), (N, C, H, W, K, R, S, P, Q) = _conv_args(x, w, b, stride, pad, "conv2d")
     if cfg is None:
-        cfg = _gemm.SIM_CONFIG if SIM else (CONV_DEFAULT if K <= 64 else CONV_CONFIGS["128x128"])
+        if SIM:
+            cfg = _gemm.SIM_CONFIG
+        elif x.dtype == np.float64:
+            cfg = _gemm.SMALL  # 4x4 doubles per thread stay in registers
+        else:
+            cfg = CONV_DEFAULT if K <= 64 else CONV_CONFIGS["128x128 unrolled"]
     kern = _gemm.get_kernel(x.dtype, cfg, b="conv", epilogue="conv", bias="row" if b is not None else "none")
     y = empty((N, K, P, Q), x.dtype)
+    # Pad once (one pass over x): the gather in the kernel's inner loop then needs no bounds checks.
+    xp = _padded(x, ph, pw)
+    Hp, Wp = H + 2 * ph, W + 2 * pw
     M, Ncols, Kdim = K, N * P * Q, C * R * S
     grid = (ceil_div(Ncols, cfg[1]), ceil_div(M, cfg[0]))
     kern[grid, cfg.threads](
-        w.reshape(K, Kdim), flat(x), flat(y), b if b is not None else _gemm._dummy_bias(x.dtype),
-        M, Ncols, Kdim, _offset_table(C, H, W, R, S), C * H * W, H, W, P * Q, Q, sh, sw, ph, pw, K * P * Q,
+        w.reshape(K, Kdim), flat(xp), flat(y), b if b is not None else _gemm._dummy_bias(x.dtype),
+        M, Ncols, Kdim, _offset_table(C, Hp, Wp, R, S), C * Hp * Wp, Wp, P * Q, Q, sh, sw, K * P * Q,
     )
     return y
 

@@ -23,6 +23,7 @@ operand is gathered from the image on the fly), so there is one tiled kernel to 
 
 import math
 
+import numba
 import numpy as np
 
 from ._util import SIM, ceil_div, cuda, dev, empty, grid1d, zeros
@@ -38,15 +39,17 @@ def _sigmoid(x, one):
 
 
 class GemmConfig(tuple):
-    """Tile shape ``(BM, BN, BK, TM, TN, prefetch, vec)``.
+    """Tile shape ``(BM, BN, BK, TM, TN, prefetch, vec, unroll)``.
 
     vec: each thread owns its rows/columns in runs of 4 adjacent ones (``ty*4 + (BM/TM*4)*i``),
     so its shared-memory reads are 16-byte vector loads (4x fewer load instructions);
     otherwise they are strided by the thread count (``ty + BM/TM*i``), one word each.
+    unroll: write out the ``BK`` steps of the inner product (literal indices let the compiler
+    issue the next step's shared-memory loads under this step's FMAs; compiles slower).
     """
 
-    def __new__(cls, BM, BN, BK, TM, TN, prefetch=True, vec=False):
-        return super().__new__(cls, (BM, BN, BK, TM, TN, bool(prefetch), bool(vec)))
+    def __new__(cls, BM, BN, BK, TM, TN, prefetch=True, vec=False, unroll=False):
+        return super().__new__(cls, (BM, BN, BK, TM, TN, bool(prefetch), bool(vec), bool(unroll)))
 
     @property
     def threads(self):
@@ -55,7 +58,7 @@ class GemmConfig(tuple):
 
 
 # 128x128 tiles, 8x8 outputs per thread, 256 threads: 64 accumulators + 16 operands in registers.
-DEFAULT = GemmConfig(128, 128, 8, 8, 8, True, True)
+DEFAULT = GemmConfig(128, 128, 8, 8, 8, True, True, True)
 # Fewer, smaller tiles for small products (keeps more blocks in flight).
 SMALL = GemmConfig(64, 64, 16, 4, 4, True)
 # What the simulator tests use (fast on a CPU; same generated code shape).
@@ -74,22 +77,26 @@ def _split(NT, S, it):
 
 def make_gemm_kernel(
     dtype, cfg=DEFAULT, a="n", b="n", epilogue="plain", bias="none", accumulate=False, split=False, a3=False,
-    source_only=False,
+    persistent=False, source_only=False,
 ):
     """Generate and compile a tiled GEMM ``C (M, N) = A (M, K) @ B (K, N)``.
 
     a: "n" A stored (M, K); "t" A stored (K, M) (A is the transpose of what is passed).
-    b: "n" B stored (K, N); "t" B stored (N, K); "conv" B gathered from an image (implicit im2col).
+    b: "n" B stored (K, N); "t" B stored (N, K); "conv" B gathered from a (zero-padded) image:
+    implicit im2col, ``B[crs, col] = x[base(col) + toff[crs]]`` with no bounds checks inside.
     epilogue: "plain" C[r, c]; "conv" scatter to NCHW output (rows = filters, cols = n*P*Q + pq).
     bias: "none", "row" (bias[r]) or "col" (bias[c]). accumulate: C += A @ B.
     a3: A is a stack ``(S, M, K)`` and the product uses ``A[aidx]`` (an extra argument): one
     launch per step of a recurrence, without slicing a new array view each time.
+    persistent (with epilogue="lstm"): one launch runs all T steps of the recurrence, the
+    blocks meeting at a grid-wide barrier after each step (a cooperative launch: the grid must
+    fit on the GPU at once).
     split: split-K; block ``z`` sums K range ``[z*KS, (z+1)*KS)`` into ``C[z]`` (C is (splits, M, N));
     :func:`gemm` then adds the partial products (for few, long products such as weight gradients).
     """
     if split and (epilogue != "plain" or bias != "none" or accumulate):
         raise ValueError("split-K kernels write plain partial products")
-    BM, BN, BK, TM, TN, prefetch, vec = cfg
+    BM, BN, BK, TM, TN, prefetch, vec, unroll = cfg
     vec_rows, vec_cols = vec and TM % 4 == 0, vec and TN % 4 == 0  # runs of 4 where they fit
 
     def row(i):  # offset of the thread's i-th row inside the tile, given ty (or ty4 = 4*ty)
@@ -109,7 +116,7 @@ def make_gemm_kernel(
     PAD_B = 4 if b == "t" else 0
     args = ["A", "B", "C", "bias", "M", "N", "K"]
     if b == "conv":
-        args += ["tab", "CHW", "H", "W", "PQ", "Q", "sh", "sw", "ph", "pw"]
+        args += ["toff", "CHW", "W", "PQ", "Q", "sh", "sw"]
     if epilogue == "conv":
         args += ["KPQ"]
     if epilogue == "lstm":
@@ -152,7 +159,8 @@ def make_gemm_kernel(
     a_slots = [_split(NT, BK if a == "n" else BM, it) for it in range(LA)]
     b_slots = [_split(NT, BN if b in ("n", "conv") else BK, it) for it in range(LB)]
     if b == "conv":
-        # Each distinct column a thread stages: decompose n*P*Q + p*Q + q once, before the K loop.
+        # Each distinct column a thread stages: decompose n*P*Q + p*Q + q once, before the K loop,
+        # into the offset of its receptive field's corner in the (padded) image.
         cols = sorted({fast for fast, _ in b_slots})
         colname = {}
         for ci, fast in enumerate(cols):
@@ -162,39 +170,32 @@ def make_gemm_kernel(
             emit(1, "pq = col - nn * PQ")
             emit(1, "pp = pq // Q")
             emit(1, f"cv{ci} = col < N")
-            emit(1, f"ch{ci} = pp * sh - ph")
-            emit(1, f"cw{ci} = (pq - pp * Q) * sw - pw")
-            emit(1, f"cb{ci} = nn * CHW + ch{ci} * W + cw{ci}")
+            emit(1, f"cb{ci} = nn * CHW + pp * sh * W + (pq - pp * Q) * sw")
 
     def emit_loads(depth, kb):
         for it, (fast, slow) in enumerate(a_slots):
             if a == "n":  # A[m, k], k fast
                 emit(depth, f"ka = {kb} + {fast}")
                 emit(depth, f"ma = m0 + {slow}")
-                ix = "aidx, ma, ka" if a3 else "ma, ka"
+                ix = "U(aidx), U(ma), U(ka)" if a3 else "U(ma), U(ka)"
                 emit(depth, f"la{it} = A[{ix}] if (ma < M and ka < kend) else zero")
             else:  # A stored [k, m], m fast
                 emit(depth, f"ka = {kb} + {slow}")
                 emit(depth, f"ma = m0 + {fast}")
-                emit(depth, f"la{it} = A[ka, ma] if (ma < M and ka < kend) else zero")
+                emit(depth, f"la{it} = A[U(ka), U(ma)] if (ma < M and ka < kend) else zero")
         for it, (fast, slow) in enumerate(b_slots):
             if b == "n":  # B[k, n], n fast
                 emit(depth, f"kb_ = {kb} + {slow}")
                 emit(depth, f"nb = n0 + {fast}")
-                emit(depth, f"lb{it} = B[kb_, nb] if (nb < N and kb_ < kend) else zero")
+                emit(depth, f"lb{it} = B[U(kb_), U(nb)] if (nb < N and kb_ < kend) else zero")
             elif b == "t":  # B stored [n, k], k fast
                 emit(depth, f"kb_ = {kb} + {fast}")
                 emit(depth, f"nb = n0 + {slow}")
-                emit(depth, f"lb{it} = B[nb, kb_] if (nb < N and kb_ < kend) else zero")
-            else:  # implicit im2col: row kb_ = (c, r, s) via the table, column via cv/ch/cw/cb
+                emit(depth, f"lb{it} = B[U(nb), U(kb_)] if (nb < N and kb_ < kend) else zero")
+            else:  # implicit im2col: row kb_ = (c, r, s) -> offset toff[kb_]; column -> corner cb
                 ci = colname[fast]
                 emit(depth, f"kb_ = {kb} + {slow}")
-                emit(depth, f"lb{it} = zero")
-                emit(depth, f"if cv{ci} and kb_ < kend:")
-                emit(depth + 1, f"hh = ch{ci} + tab[1, kb_]")
-                emit(depth + 1, f"ww = cw{ci} + tab[2, kb_]")
-                emit(depth + 1, "if hh >= 0 and hh < H and ww >= 0 and ww < W:")
-                emit(depth + 2, f"lb{it} = B[cb{ci} + tab[0, kb_]]")
+                emit(depth, f"lb{it} = B[U(cb{ci} + toff[U(kb_)])] if (cv{ci} and kb_ < kend) else zero")
 
     def emit_stores(depth):
         for it, (fast, slow) in enumerate(a_slots):
@@ -203,14 +204,18 @@ def make_gemm_kernel(
             emit(depth, f"Bs[{fast}, {slow}] = lb{it}" if b == "t" else f"Bs[{slow}, {fast}] = lb{it}")
 
     def emit_compute(depth):
-        emit(depth, f"for kk in range({BK}):")
-        for i in range(TM):
-            emit(depth + 1, f"a{i} = As[kk, {row(i)}]")
-        for j in range(TN):
-            emit(depth + 1, f"b{j} = Bs[kk, {colx(j)}]")
-        for i in range(TM):
+        steps = [str(kk) for kk in range(BK)] if unroll else ["kk"]  # unroll: literal K steps
+        if steps == ["kk"]:
+            emit(depth, f"for kk in range({BK}):")
+            depth += 1
+        for kk in steps:
+            for i in range(TM):
+                emit(depth, f"a{i} = As[{kk}, {row(i)}]")
             for j in range(TN):
-                emit(depth + 1, f"c{i}_{j} += a{i} * b{j}")
+                emit(depth, f"b{j} = Bs[{kk}, {colx(j)}]")
+            for i in range(TM):
+                for j in range(TN):
+                    emit(depth, f"c{i}_{j} += a{i} * b{j}")
 
     if prefetch:
         emit_loads(1, "kbeg")
@@ -290,10 +295,20 @@ def make_gemm_kernel(
                     val += " + bias[c]"
                 target = "C[cuda.blockIdx.z, r, c]" if split else "C[r, c]"
                 emit(3, f"{target} {'+=' if accumulate else '='} {val}")
+    if persistent:
+        if epilogue != "lstm" or not a3:
+            raise ValueError("persistent kernels are the LSTM recurrence (a3, epilogue='lstm')")
+        L[0] = L[0].replace(", step,", ",").replace(", aidx)", ")")
+        z = L.index("    zero = DT(0)") + 1
+        body = ["    " + line for line in L[z:]]
+        L = L[:z] + ["    grid = cuda.cg.this_grid()", "    for step in range(T):", "        aidx = step"] + body
+        L += ["        grid.sync()  # every block has written h_t before any reads it"]
     src = "\n".join(L) + "\n"
     if source_only:
         return src
-    ns = {"cuda": cuda, "DT": np.dtype(dtype).type, "math": math, "sig": _sigmoid}
+    # U: loads index with unsigned integers (every index is checked in range first), which
+    # spares numba's negative-index wraparound arithmetic on each load of the inner loop.
+    ns = {"cuda": cuda, "DT": np.dtype(dtype).type, "math": math, "sig": _sigmoid, "U": numba.uint64}
     exec(compile(src, f"<dlbook.cuda gemm {cfg} a={a} b={b} epi={epilogue} bias={bias} acc={accumulate}>", "exec"), ns)
     fn = ns["gemm_kernel"]
     fn.__doc__ = src
@@ -311,13 +326,17 @@ def get_kernel(dtype, cfg, **kw):
     return k
 
 
-def pick_config(M, N, K=None):
-    """Tile shape for an (M, N) output: big tiles when they still give the GPU enough blocks."""
+def pick_config(M, N, K=None, dtype=np.float32):
+    """Tile shape for an (M, N) output: big tiles when they still give the GPU enough blocks.
+
+    float64 always takes the 4x4-per-thread tiles: 64 double accumulators would not fit in
+    registers (and float64 runs here for checks and gradient tests, not for speed).
+    """
     if SIM:
         return SIM_CONFIG
     from ._util import sm_count
 
-    if ceil_div(M, DEFAULT[0]) * ceil_div(N, DEFAULT[1]) >= sm_count():
+    if np.dtype(dtype) == np.float32 and ceil_div(M, DEFAULT[0]) * ceil_div(N, DEFAULT[1]) >= sm_count():
         return DEFAULT
     return SMALL
 
@@ -352,7 +371,7 @@ def gemm(A, B, C, M, N, K, a="n", b="n", bias=None, bias_mode="none", accumulate
 
     split: number of K slices (None: automatic, for outputs too small to fill the GPU).
     """
-    cfg = cfg or pick_config(M, N, K)
+    cfg = cfg or pick_config(M, N, K, C.dtype)
     if M == 0 or N == 0:
         return C
     S = _splits(M, N, K, cfg) if split is None else max(1, int(split))

@@ -19,7 +19,7 @@ Hidden and cell states are kept time-major, ``(T+1, N, H)``, so each step's oper
 import math
 
 from . import gemm as _gemm
-from ._util import SIM, cuda, dev, empty, grid1d
+from ._util import SIM, cuda, dev, empty, grid1d, sm_count
 
 __all__ = ["lstm_forward", "lstm_backward"]
 
@@ -55,8 +55,9 @@ def _interleaved(a, H, inverse=False):
 
 
 @cuda.jit(fastmath=True)
-def _lstm_step_bwd(dh, t, dh_next, dc_next, G, Cs, dA_t, dA_all, one):
-    # dh: (N, T, H) upstream; dh_next, dc_next: (N, H) from step t+1 (dc_next updated in place)
+def _lstm_step_bwd(dh, dcu, has_dc, t, dh_next, dc_next, G, Cs, dA_t, dA_all, one):
+    # dh (and dcu if has_dc): (N, T, H) upstream; dh_next, dc_next: (N, H) from step t+1
+    # (dc_next updated in place)
     N, H = dh_next.shape
     k = cuda.grid(1)
     stride = cuda.gridsize(1)
@@ -70,6 +71,8 @@ def _lstm_step_bwd(dh, t, dh_next, dc_next, G, Cs, dA_t, dA_all, one):
         tc = math.tanh(Cs[t + 1, n, j])
         dht = dh[n, t, j] + dh_next[n, j]
         dc = dc_next[n, j] + dht * o_ * (one - tc * tc)
+        if has_dc:
+            dc += dcu[n, t, j]
         da_i = dc * g_ * i_ * (one - i_)
         da_f = dc * Cs[t, n, j] * f_ * (one - f_)
         da_g = dc * i_ * (one - g_ * g_)
@@ -108,6 +111,36 @@ def _copy(src, dst):
     while k < src.size:
         dst[k] = src[k]
         k += stride
+
+
+PERSISTENT = True  # try the one-launch recurrence first (set False to always launch per step)
+_PERSISTENT_FAILED = {}
+LAST_PATH = None  # "persistent" or "per-step": which recurrence the last lstm_forward ran
+
+
+def _recurrence_persistent(dt, cfg, grid, args):
+    """Run all T steps in one cooperative launch (blocks meet at a grid barrier after each step).
+
+    Only when the grid fits on the GPU at once (at most one block per multiprocessor); if the
+    launch is refused (no cooperative launch, no device runtime to link), remember and return
+    False: the caller launches once per step instead.
+    """
+    global LAST_PATH
+    LAST_PATH = "per-step"
+    # (numba's simulator runs blocks one after another, so there a grid barrier works for one block)
+    if not PERSISTENT or _PERSISTENT_FAILED.get(dt) or grid[0] * grid[1] > (1 if SIM else sm_count()):
+        return False
+    try:
+        kern = _gemm.get_kernel(dt, cfg, a3=True, epilogue="lstm", persistent=True)
+        kern[grid, cfg.threads](*args)
+    except Exception as exc:  # noqa: BLE001 - any launch failure falls back to per-step launches
+        import warnings
+
+        _PERSISTENT_FAILED[dt] = f"{type(exc).__name__}: {exc}"
+        warnings.warn(f"dlbook.cuda: one-launch LSTM recurrence unavailable ({exc}); launching once per step")
+        return False
+    LAST_PATH = "persistent"
+    return True
 
 
 class LSTMCacheGPU(tuple):
@@ -150,21 +183,24 @@ def lstm_forward(x, h0, c0, Wx, Wh, b, *, cfg=None):
     h_out = empty((N, T, H), dt)
     c_out = empty((N, T, H), dt)
     one = dt.type(1)
-    # The launcher is built once: per step one kernel launch, no array slicing in Python.
-    step = _gemm.get_kernel(dt, step_cfg, a3=True, epilogue="lstm")[_gemm.grid2d(N, 4 * H, step_cfg), step_cfg.threads]
     nobias = _gemm._dummy_bias(dt)
-    for t in range(T):
+    grid = _gemm.grid2d(N, 4 * H, step_cfg)
+    if not _recurrence_persistent(dt, step_cfg, grid, (Hs, Wh_i, nobias, nobias, N, 4 * H, H, XW, T, Cs, Hs, G, h_out, c_out, one)):
+        # One launch per step (the launcher built once, no array slicing in Python):
         # h_{t-1} @ Wh (A = Hs[t]), + XW, gates, c_t, h_t -> Cs[t+1], Hs[t+1], h_out, c_out, G[t]
-        step(Hs, Wh_i, nobias, nobias, N, 4 * H, H, XW, t, T, Cs, Hs, G, h_out, c_out, one, t)
+        step = _gemm.get_kernel(dt, step_cfg, a3=True, epilogue="lstm")[grid, step_cfg.threads]
+        for t in range(T):
+            step(Hs, Wh_i, nobias, nobias, N, 4 * H, H, XW, t, T, Cs, Hs, G, h_out, c_out, one, t)
     # The backward pass works with gate-blocked columns [i | f | g | o]: reorder the gates once.
     G = _interleaved(G.reshape(T * N, 4 * H), H, inverse=True).reshape(T, N, 4 * H)
     return h_out, c_out, LSTMCacheGPU((x, Wx, Wh, Hs, Cs, G))
 
 
-def lstm_backward(dh, cache, *, cfg=None):
+def lstm_backward(dh, cache, dc=None, *, cfg=None):
     """GPU backpropagation through time for :func:`lstm_forward`.
 
     dh: (N, T, H) -> dx (N, T, D), dh0 (N, H), dc0 (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,).
+    dc: optional (N, T, H), the upstream gradient of the cell states; None means zero.
     """
     x, Wx, Wh, Hs, Cs, G = cache
     dt = x.dtype
@@ -173,6 +209,10 @@ def lstm_backward(dh, cache, *, cfg=None):
     dh = dev(dh, "dh", "lstm_backward", dtype=dt, ndim=3)
     if tuple(dh.shape) != (N, T, H):
         raise ValueError(f"lstm_backward: dh must have shape {(N, T, H)} (the forward h's), got {tuple(dh.shape)}")
+    if dc is not None:
+        dc = dev(dc, "dc", "lstm_backward", dtype=dt, ndim=3)
+        if tuple(dc.shape) != (N, T, H):
+            raise ValueError(f"lstm_backward: dc must have shape {(N, T, H)} (the forward c's), got {tuple(dc.shape)}")
     step_cfg = cfg or (_gemm.SIM_CONFIG if SIM else STEP_CONFIG)
     from ._util import zeros
 
@@ -186,7 +226,7 @@ def lstm_backward(dh, cache, *, cfg=None):
     recurrent = _gemm.get_kernel(dt, step_cfg, b="t")[_gemm.grid2d(N, H, step_cfg), step_cfg.threads]
     nobias = _gemm._dummy_bias(dt)
     for t in range(T - 1, -1, -1):
-        pointwise(dh, t, dh_next, dc_next, G, Cs, dA_t, dA, one)
+        pointwise(dh, dh if dc is None else dc, dc is not None, t, dh_next, dc_next, G, Cs, dA_t, dA, one)
         recurrent(dA_t, Wh, dh_next, nobias, N, H, 4 * H)
     dA2 = dA.reshape(N * T, 4 * H)
     dx = empty((N * T, D), dt)
