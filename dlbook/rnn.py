@@ -42,10 +42,21 @@ How the fast version is fast (LSTM, T=50, N=32, D=64, H=128: see benchmarks/benc
   NumPy and the arithmetic around them (gates, cell update, the backward step) is one
   jitted loop each;
 - backward keeps only the recurrent part in the time loop; ``dWx`` and ``dWh`` come from
-  ONE matrix product over all steps (inputs and previous states are stored stacked,
-  ``[x_t; h_{t-1}]``), ``dx`` from one more, ``db`` from one row sum.
+  ONE matrix product over all steps (inputs, a row of ones and previous states are stored
+  stacked, ``[x_t; 1; h_{t-1}]``, so ``db`` comes out of the same product, as the bias rides
+  on the ones row into the input projection), ``dx`` from one more;
+- the jitted loops run over whole (H*N)-element blocks, not rows of N: with N = 32 the
+  per-row setup cost more than the arithmetic;
+- no fresh multi-megabyte arrays per call: temporaries live in per-thread workspaces, and
+  the arrays of a cache are recycled once nothing references them any more (a live cache,
+  or a live ``h``/``c`` view of one, is never overwritten). Fresh arrays cost page faults
+  on first touch, about 1 ms per forward + backward at the benchmark's size.
+
+The returned ``h`` and ``c`` are read-only views into the cache (copy them to modify).
+The functions are safe to call from several threads (workspaces are per thread).
 """
 
+import sys
 import threading
 from typing import NamedTuple
 
@@ -84,6 +95,29 @@ def _workspace(name, shape, dtype):
     if arr is None or arr.shape != tuple(shape) or arr.dtype != dtype:
         arr = pool[name] = np.empty(shape, dtype)
     return arr
+
+
+def _reusable_buffers(key, shapes, dtype, keep=3):
+    """Arrays for a forward pass's cache, recycled once nobody holds them any more.
+
+    A training loop drops the previous batch's cache (and the views of it, ``h`` and ``c``)
+    before it needs the next one, so the same few megabytes can be reused instead of being
+    page-faulted in afresh every call. A set is handed out again only when no array of it is
+    referenced from anywhere but this pool (checked with ``sys.getrefcount``), so a cache or an
+    output that is still alive is never overwritten. At most ``keep`` sets per shape are kept.
+    """
+    pool = getattr(_local, "caches", None)
+    if pool is None:
+        pool = _local.caches = {}
+    sets = pool.setdefault((key, tuple(shapes), np.dtype(dtype)), [])
+    for arrays in sets:
+        # References: the pool's tuple, getrefcount's argument. Anything more is a live user.
+        if all(sys.getrefcount(arrays[i]) == 2 for i in range(len(arrays))):
+            return arrays
+    arrays = tuple(np.empty(shape, dtype) for shape in shapes)
+    if len(sets) < keep:
+        sets.append(arrays)
+    return arrays
 
 
 # --------------------------------------------------------------------------- checks
@@ -192,34 +226,37 @@ def rnn_backward_reference(dh, cache):
 class RNNCache(NamedTuple):
     """What :func:`rnn_backward` needs. ``Z`` holds ``[x_t; h_{t-1}]`` stacked, feature-major."""
 
-    Z: np.ndarray    # (D + H, T + 1, N): Z[:D, t] = x[:, t].T, Z[D:, t] = h_{t-1}.T
+    Z: np.ndarray    # (D + 1 + H, T + 1, N): Z[:D, t] = x[:, t].T, Z[D] = 1, Z[D + 1:, t] = h_{t-1}.T
     Wx: np.ndarray
     Wh: np.ndarray
 
 
-def _stacked_inputs(x, h0, H):
-    """Z (D + H, T + 1, N) with the inputs x[:, t].T in Z[:D, t] and h0.T in Z[D:, 0]."""
+def _stacked_inputs(x, h0, H, out=None):
+    """Z (D + 1 + H, T + 1, N): the inputs x[:, t].T in Z[:D, t], a row of ones in Z[D] (the
+    bias's input: it puts b into the input projection and db into the weight-gradient product
+    for free), and h0.T in Z[D + 1:, 0]; the forward pass writes h_t.T into Z[D + 1:, t + 1]."""
     N, T, D = x.shape
-    Z = np.empty((D + H, T + 1, N), x.dtype)
+    Z = np.empty((D + 1 + H, T + 1, N), x.dtype) if out is None else out
     Z[:D, :T] = x.transpose(2, 1, 0)
     Z[:D, T] = 0
-    Z[D:, 0] = h0.T
+    Z[D] = 1
+    Z[D + 1:, 0] = h0.T
     return Z
 
 
 def _input_projection(Z, D, T, W, b, H):
-    """All steps at once: ``(W.T @ [x_0 ... x_{T-1}]) + b`` as (G, T, N), one matrix product."""
+    """All steps at once: ``[W; b].T @ [x_0 ... x_{T-1}; 1]`` as (G, T, N), one matrix product."""
     G = W.shape[1]
     N = Z.shape[2]
     Zf = Z.reshape(Z.shape[0], -1)
-    P = np.matmul(W.T, Zf[:D, : T * N], out=_workspace(f"P{G // H}", (G, T * N), Z.dtype))
-    P += b[:, None]
+    Wb = np.concatenate([W, b[None, :]])         # (D + 1, G): the bias rides on the ones row
+    P = np.matmul(Wb.T, Zf[:D + 1, : T * N], out=_workspace(f"P{G // H}", (G, T * N), Z.dtype))
     return P.reshape(G, T, N)
 
 
 @njit(cache=True)
 def _rnn_step_backward(dhT, dh_next, Z, dA, t):
-    """Step t: dA[:, t] = (dhT[t] + dh_next) * (1 - h_t**2), with h_t = Z[D:, t + 1].
+    """Step t: dA[:, t] = (dhT[t] + dh_next) * (1 - h_t**2), with h_t = Z[E:, t + 1], E = D + 1.
 
     Whole C-contiguous arrays and the index t are passed (not strided views), so that every
     row below is a contiguous slice and the inner loop vectorises.
@@ -243,15 +280,16 @@ def rnn_forward(x, h0, Wx, Wh, b):
     -> h: (N, T, H) (a read-only view), cache for :func:`rnn_backward`.
     """
     x, h0, Wx, Wh, b, _, (N, T, D, H) = _check_recurrent("rnn_forward", x, h0, Wx, Wh, b, gates=1)
-    Z = _stacked_inputs(x, h0, H)
+    (Z,) = _reusable_buffers("rnn", [(D + 1 + H, T + 1, N)], x.dtype)
+    _stacked_inputs(x, h0, H, out=Z)
     P = _input_projection(Z, D, T, Wx, b, H)        # x_t @ Wx + b for every t, (H, T, N)
     WhT = np.ascontiguousarray(Wh.T)
     for t in range(T):
-        h_t = Z[D:, t + 1]                       # (H, N) slot of h_t
-        np.matmul(WhT, Z[D:, t], out=h_t)        # Wh.T @ h_{t-1}
+        h_t = Z[D + 1:, t + 1]                   # (H, N) slot of h_t
+        np.matmul(WhT, Z[D + 1:, t], out=h_t)    # Wh.T @ h_{t-1}
         np.add(h_t, P[:, t], out=h_t)
         np.tanh(h_t, out=h_t)
-    h = Z[D:, 1:].transpose(2, 1, 0)
+    h = Z[D + 1:, 1:].transpose(2, 1, 0)
     h.flags.writeable = False
     return h, RNNCache(Z, Wx, Wh)
 
@@ -273,19 +311,19 @@ def rnn_backward(dh, cache):
     for t in range(T - 1, -1, -1):
         _rnn_step_backward(dhT, dh_next, Z, dA, t)
         np.matmul(Wh, dA[:, t], out=dh_next)
-    return _weight_grads(Z, dA, Wx, dh_next, T, N)
+    dx, dh0, dWx, db, dWh = _weight_grads(Z, dA, Wx, dh_next, T, N)
+    return dx, dh0, dWx, dWh, db
 
 
 def _weight_grads(Z, dA, Wx, dh0T, T, N):
-    """The products over all steps: [dWx; dWh] = Z @ dA.T, dx = (Wx @ dA).T, db = row sums."""
+    """The products over all steps: [dWx; db; dWh] = Z @ dA.T (one GEMM), dx = (Wx @ dA).T."""
     D = Wx.shape[0]
     G = dA.shape[0]
     dAf = dA.reshape(G, T * N)
     Zf = Z.reshape(Z.shape[0], -1)[:, : T * N]
-    dW = np.matmul(Zf, dAf.T)                    # (D + H, G)
-    db = dAf @ np.ones(T * N, dAf.dtype)         # row sums; a GEMV is ~8x faster than .sum(1)
+    dW = np.matmul(Zf, dAf.T)                    # (D + 1 + H, G); the ones row gives db
     dx = np.matmul(Wx, dAf).reshape(D, T, N).transpose(2, 1, 0)
-    return dx, dh0T.T, dW[:D], dW[D:], db
+    return dx, dh0T.T, dW[:D], dW[D], dW[D + 1:]
 
 
 # --------------------------------------------------------------------------- LSTM: readable
@@ -375,7 +413,7 @@ def lstm_backward_reference(dh, cache, dc=None):
 class LSTMCache(NamedTuple):
     """What :func:`lstm_backward` needs; all time-indexed arrays are feature-major (…, N)."""
 
-    Z: np.ndarray     # (D + H, T + 1, N): [x_t; h_{t-1}] stacked, as in RNNCache
+    Z: np.ndarray     # (D + 1 + H, T + 1, N): [x_t; 1; h_{t-1}] stacked, as in RNNCache
     G: np.ndarray     # (T, 4H, N): gate values i, f, g, o after their nonlinearity
     C: np.ndarray     # (T + 1, H, N): C[0] = c0.T, C[t + 1] = c_t.T
     TC: np.ndarray    # (T, H, N): tanh(c_t)
@@ -385,27 +423,28 @@ class LSTMCache(NamedTuple):
 
 @njit(cache=True)
 def _lstm_gates_and_cell(G, C, t):
-    """Step t, in place: rows i, f, o of G[t] hold tanh(a/2) -> turn into sigmoid(a);
+    """Step t, in place: the i, f, o blocks of G[t] hold tanh(a/2) -> turn them into sigmoid(a);
     write c_t = f * c_{t-1} + i * g into C[t + 1].
 
-    G: (T, 4H, N) gates (rows i, f, g, o), C: (T + 1, H, N) cell states, both C-contiguous.
+    G: (T, 4H*N) gates (blocks i, f, g, o of H*N each), C: (T + 1, H*N) cell states; both
+    C-contiguous and flattened over (H, N), so the loop is one long vectorisable run.
     """
-    H = C.shape[1]
+    M = C.shape[1]
     half = G.dtype.type(0.5)
-    for j in range(H):
-        gi = G[t, j]
-        gf = G[t, H + j]
-        gg = G[t, 2 * H + j]
-        go = G[t, 3 * H + j]
-        cp = C[t, j]
-        co = C[t + 1, j]
-        for n in range(gi.shape[0]):
-            i = half * gi[n] + half
-            f = half * gf[n] + half
-            gi[n] = i
-            gf[n] = f
-            go[n] = half * go[n] + half
-            co[n] = f * cp[n] + i * gg[n]
+    g_t = G[t]
+    gi = g_t[0:M]
+    gf = g_t[M:2 * M]
+    gg = g_t[2 * M:3 * M]
+    go = g_t[3 * M:4 * M]
+    cp = C[t]
+    co = C[t + 1]
+    for k in range(M):
+        i = half * gi[k] + half
+        f = half * gf[k] + half
+        gi[k] = i
+        gf[k] = f
+        go[k] = half * go[k] + half
+        co[k] = f * cp[k] + i * gg[k]
 
 
 @njit(cache=True)
@@ -465,22 +504,23 @@ def lstm_forward(x, h0, c0, Wx, Wh, b):
     """
     x, h0, Wx, Wh, b, c0, (N, T, D, H) = _check_recurrent("lstm_forward", x, h0, Wx, Wh, b, gates=4, c0=c0)
     scale = _gate_scale(H, x.dtype)
-    Z = _stacked_inputs(x, h0, H)
+    Z, G, C, TC = _reusable_buffers(
+        "lstm", [(D + 1 + H, T + 1, N), (T, 4 * H, N), (T + 1, H, N), (T, H, N)], x.dtype
+    )
+    _stacked_inputs(x, h0, H, out=Z)
     P = _input_projection(Z, D, T, Wx * scale, b * scale, H)   # (4H, T, N), halved on i, f, o
     WhT = (Wh * scale).T.copy()                              # (4H, H)
-    G = np.empty((T, 4 * H, N), x.dtype)
-    C = np.empty((T + 1, H, N), x.dtype)
     C[0] = c0.T
-    TC = np.empty((T, H, N), x.dtype)
+    G2, C2 = G.reshape(T, -1), C.reshape(T + 1, -1)   # flat views for the jitted loop
     for t in range(T):
         gt = G[t]
-        np.matmul(WhT, Z[D:, t], out=gt)         # h_{t-1} part of the pre-activation
+        np.matmul(WhT, Z[D + 1:, t], out=gt)     # h_{t-1} part of the pre-activation
         np.add(gt, P[:, t], out=gt)              # + x_t part + bias
         np.tanh(gt, out=gt)                      # g, and tanh(a/2) for i, f, o
-        _lstm_gates_and_cell(G, C, t)            # sigmoids; c_t = f c_{t-1} + i g
+        _lstm_gates_and_cell(G2, C2, t)          # sigmoids; c_t = f c_{t-1} + i g
         np.tanh(C[t + 1], out=TC[t])
-        np.multiply(gt[3 * H:], TC[t], out=Z[D:, t + 1])   # h_t = o tanh(c_t)
-    h = Z[D:, 1:].transpose(2, 1, 0)
+        np.multiply(gt[3 * H:], TC[t], out=Z[D + 1:, t + 1])   # h_t = o tanh(c_t)
+    h = Z[D + 1:, 1:].transpose(2, 1, 0)
     c = C[1:].transpose(2, 0, 1)
     h.flags.writeable = False
     c.flags.writeable = False
@@ -515,5 +555,5 @@ def lstm_backward(dh, cache, dc=None):
         _lstm_step_backward(flat["dhT"], dh_flat, dc_flat, flat["G"], flat["C"], flat["TC"], da_flat, t)
         np.matmul(Wh, da, out=dh_next)           # back into h_{t-1}
         dA[:, t] = da                            # kept for the weight gradients
-    dx, dh0, dWx, dWh, db = _weight_grads(Z, dA, Wx, dh_next, T, N)
+    dx, dh0, dWx, db, dWh = _weight_grads(Z, dA, Wx, dh_next, T, N)
     return dx, dh0, dc_next.T, dWx, dWh, db

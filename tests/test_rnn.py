@@ -297,3 +297,35 @@ def test_step_bad_input():
         rnn.rnn_step(np.zeros(3), np.zeros((1, 2)), np.zeros((3, 2)), np.zeros((2, 2)), np.zeros(2))
     with pytest.raises(ValueError, match=r"Wh must be \(H, 4H\)"):
         rnn.lstm_step(np.zeros((1, 3)), np.zeros((1, 2)), np.zeros((1, 2)), np.zeros((3, 8)), np.zeros((2, 2)), np.zeros(8))
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm"])
+def test_cache_buffers_are_recycled_only_when_free(kind):
+    """Forward passes reuse their cache arrays, but never while an earlier cache or output lives."""
+    gates = 1 if kind == "rnn" else 4
+    x, h0, c0, Wx, Wh, b, dh = make(2, 3, 4, 5, gates=gates, seed=17)
+
+    def forward(xx):
+        if kind == "rnn":
+            h, cache = rnn.rnn_forward(xx, h0, Wx, Wh, b)
+            return h, cache, lambda: rnn.rnn_backward(dh, cache)
+        h, _, cache = rnn.lstm_forward(xx, h0, c0, Wx, Wh, b)
+        return h, cache, lambda: rnn.lstm_backward(dh, cache)
+
+    h1, cache1, back1 = forward(x)
+    expected_h1, expected_g1 = h1.copy(), [g.copy() for g in back1()]
+    first = cache1.Z.ctypes.data
+    h2, cache2, back2 = forward(2 * x)                 # cache1 alive: must not be overwritten
+    assert cache2.Z.ctypes.data != first
+    np.testing.assert_array_equal(h1, expected_h1)
+    for g, e in zip(back1(), expected_g1):
+        np.testing.assert_array_equal(g, e)
+    del h1, cache1, back1
+    h3, cache3, _ = forward(x)                         # now the first buffers are free again
+    assert cache3.Z.ctypes.data == first
+    np.testing.assert_array_equal(h3, expected_h1)
+    h_keep = h3                                        # an output alone keeps its buffers too
+    del cache3, h3
+    h4, cache4, _ = forward(3 * x)
+    assert cache4.Z.ctypes.data != first
+    np.testing.assert_array_equal(h_keep, expected_h1)
