@@ -64,6 +64,8 @@ import numpy as np
 from numba import njit
 
 from ._validate import as_float_array, check_ndim
+from . import cuda as _cuda  # light: numba.cuda is imported only when a device array shows up
+from .cuda.dispatch import on_device as _cuda_on_device
 
 __all__ = [
     "rnn_step",
@@ -502,6 +504,8 @@ def lstm_forward(x, h0, c0, Wx, Wh, b):
     x: (N, T, D), h0, c0: (N, H), Wx: (D, 4H), Wh: (H, 4H), b: (4H,)
     -> h: (N, T, H), c: (N, T, H) (read-only views), cache for :func:`lstm_backward`.
     """
+    if _cuda_on_device(x, h0, c0, Wx, Wh, b):  # GPU arrays: dlbook.cuda's kernels (docs/reference/gpu.md)
+        return _cuda.lstm_forward(x, h0, c0, Wx, Wh, b)
     x, h0, Wx, Wh, b, c0, (N, T, D, H) = _check_recurrent("lstm_forward", x, h0, Wx, Wh, b, gates=4, c0=c0)
     scale = _gate_scale(H, x.dtype)
     Z, G, C, TC = _reusable_buffers(
@@ -535,6 +539,8 @@ def lstm_backward(dh, cache, dc=None):
     dc: optional (N, T, H), the upstream gradient of the cell states ``c`` when a loss (or an
     encoder-decoder's decoder, through its ``c0``) reads them; ``None`` means zero.
     """
+    if _cuda_on_device(dh, dc) or type(cache).__name__ == "LSTMCacheGPU":  # a GPU forward's cache
+        return _cuda.lstm_backward(dh, cache, dc)
     Z, G, C, TC, Wx, Wh = cache
     D = Wx.shape[0]
     T, H4, N = G.shape

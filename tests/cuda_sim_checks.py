@@ -267,6 +267,65 @@ def _lenet(dt):
 case("lenet_step_float64")(lambda: _lenet(np.float64))  # float32 kernels are covered above
 
 
+def _dispatch(dt):
+    """The public functions send device arrays to the GPU kernels and return device arrays."""
+    import dlbook.activations as A
+    import dlbook.conv as C
+    import dlbook.rnn as R
+    from dlbook.layers import Affine
+
+    dc = _dc()
+    D, H_ = dc.to_device, dc.to_host
+    rng = np.random.default_rng(9)
+    errs = []
+
+    def same(got, ref):
+        assert dc.on_device(got), type(got)
+        errs.append(rel(H_(got), ref))
+
+    x = rng.standard_normal((1, 2, 4, 5)).astype(dt)
+    w = rng.standard_normal((3, 2, 3, 3)).astype(dt)
+    b = rng.standard_normal(3).astype(dt)
+    y = C.conv2d(D(x), D(w), D(b), stride=1, pad=1)
+    same(y, C.conv2d_reference(x, w, b, stride=1, pad=1))
+    dy = rng.standard_normal(tuple(y.shape)).astype(dt)
+    for g, r in zip(C.conv2d_backward(D(dy), D(x), D(w), stride=1, pad=1),
+                    C.conv2d_backward_reference(dy, x, w, stride=1, pad=1)):
+        same(g, r)
+    for kind in ("max", "avg"):
+        p = getattr(C, f"{kind}_pool2d")(D(x), 2)
+        same(p, getattr(C, f"{kind}_pool2d_reference")(x, 2))
+        dp = rng.standard_normal(tuple(p.shape)).astype(dt)
+        same(getattr(C, f"{kind}_pool2d_backward")(D(dp), D(x), 2),
+             getattr(C, f"{kind}_pool2d_backward_reference")(dp, x, 2))
+    a = rng.standard_normal((2, 5)).astype(dt)
+    for name in ("sigmoid", "tanh", "relu", "step", "sigmoid_grad", "tanh_grad", "relu_grad", "softmax"):
+        same(getattr(A, name)(D(a)), getattr(A, name)(a))
+    N, T, Dd, H = 2, 2, 3, 3
+    xs = rng.standard_normal((N, T, Dd)).astype(dt)
+    h0, c0 = (rng.standard_normal((N, H)).astype(dt) for _ in range(2))
+    Wx, Wh, bb = (rng.standard_normal(s).astype(dt) * 0.5 for s in ((Dd, 4 * H), (H, 4 * H), (4 * H,)))
+    h, c, cache = R.lstm_forward(D(xs), D(h0), D(c0), D(Wx), D(Wh), D(bb))
+    hr, cr, cache_r = R.lstm_forward_reference(xs, h0, c0, Wx, Wh, bb)
+    same(h, hr)
+    same(c, cr)
+    dh = rng.standard_normal((N, T, H)).astype(dt)
+    for g, r in zip(R.lstm_backward(D(dh), cache), R.lstm_backward_reference(dh, cache_r)):
+        same(g, r)
+    W2, b2 = rng.standard_normal((15, 6)).astype(dt), rng.standard_normal(6).astype(dt)
+    layer = Affine(W2, b2)  # NumPy parameters, a device input: the GPU path (W copied over)
+    xa = rng.standard_normal((4, 3, 5)).astype(dt)
+    same(layer.forward(D(xa)), xa.reshape(4, 15) @ W2 + b2)
+    da = rng.standard_normal((4, 6)).astype(dt)
+    same(layer.backward(D(da)), (da @ W2.T).reshape(xa.shape))
+    same(layer.grads["W"], xa.reshape(4, 15).T @ da)
+    same(layer.grads["b"], da.sum(0))
+    return max(errs)
+
+
+case("dispatch_float64")(lambda: _dispatch(np.float64))
+
+
 def _bad_inputs():
     """Bad shapes and dtypes raise ValueError naming them, before any kernel runs."""
     dc = _dc()

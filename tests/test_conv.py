@@ -318,3 +318,26 @@ def test_threaded_paths_match_reference(case, monkeypatch):
     xp = np.random.default_rng(9).standard_normal((3, 4, 7, 6)).astype(np.float32)
     dyp = np.ones_like(max_pool2d(xp, 3, 2))
     np.testing.assert_allclose(max_pool2d_backward(dyp, xp, 3, 2), C.max_pool2d_backward_reference(dyp, xp, 3, 2))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("threaded", [False, True])
+def test_stride1_gemm_groups_match_reference(dtype, threaded, monkeypatch):
+    """The stride-1 GEMM path puts GEMM_GROUP samples side by side in one product: check group
+    boundaries (N not a multiple of the group, a last partial group) with pad 0 and non-square pads."""
+    monkeypatch.setattr(C, "GEMM_GROUP", 2)
+    if threaded:
+        monkeypatch.setattr(C, "PARALLEL_MIN_WORK", 0)
+    for case in [(5, 3, 6, 7, 4, 3, 2, 1, 0), (7, 2, 5, 4, 3, 2, 3, 1, (2, 1))]:
+        x, w, b, stride, pad = _conv_data(case, dtype, seed=4)
+        ref = C.conv2d_reference(x, w, b, stride=stride, pad=pad)
+        y = conv2d(x, w, b, stride=stride, pad=pad, method="gemm")
+        assert y.dtype == dtype
+        np.testing.assert_allclose(y, ref, rtol=0, atol=TOL[dtype] * np.abs(ref).max())
+        np.testing.assert_allclose(conv2d(x, w, stride=stride, pad=pad, method="gemm"), ref - b[:, None, None],
+                                   rtol=0, atol=TOL[dtype] * np.abs(ref).max())
+        dy = np.random.default_rng(5).standard_normal(ref.shape).astype(dtype)
+        want = C.conv2d_backward_reference(dy, x, w, stride=stride, pad=pad)
+        for name, g, r in zip(("dx", "dw", "db"), conv2d_backward(dy, x, w, stride=stride, pad=pad, method="gemm"), want):
+            assert g.dtype == dtype, name
+            np.testing.assert_allclose(g, r, rtol=0, atol=TOL[dtype] * max(1.0, np.abs(r).max()), err_msg=name)

@@ -17,6 +17,8 @@ import math
 
 import numpy as np
 
+from .. import cuda as _cuda  # light: numba.cuda is imported only when a device array shows up
+from ..cuda.dispatch import on_device as _cuda_on_device
 from .._validate import as_float_array, check_finite
 from ..activations import relu, relu_grad, sigmoid, tanh
 from ..losses import as_targets, fast_softmax_xent, log_softmax_xent, softmax_xent_backward
@@ -95,6 +97,9 @@ class Affine(Layer):
 
     def forward(self, x):
         W, b = self.params["W"], self.params["b"]
+        if _cuda_on_device(x, W):  # GPU arrays: dlbook.cuda's tiled GEMM, bias in its epilogue
+            self.x, self.x_shape = x, tuple(x.shape)
+            return _cuda.affine_forward(x, W, b)
         if not (isinstance(x, np.ndarray) and x.dtype == W.dtype):
             x = as_float_array(x)
         if x.ndim < 1:
@@ -127,6 +132,9 @@ class Affine(Layer):
         if self.x is None:
             raise ValueError("Affine.backward: call forward first")
         W = self.params["W"]
+        if _cuda_on_device(dout, self.x):  # the forward ran on the GPU: so does the backward
+            dx, self.grads["W"], self.grads["b"] = _cuda.affine_backward(dout, self.x, W)
+            return dx if self.input_grad else None
         if not (isinstance(dout, np.ndarray) and dout.shape == (self.x.shape[0], W.shape[1])):
             dout = _check_dout(dout, (self.x.shape[0], W.shape[1]), "Affine")
         if dout.dtype != W.dtype:
