@@ -475,19 +475,32 @@ def _conv_direct_dw(dy, x, dw, sh, sw, ph, pw):
 
 
 @njit(cache=True, nogil=True)
-def _add_taps4(acc, w0, x0, w1, x1, w2, x2, w3, x3):
-    """acc += w0*x0 + ... + w3*x3, summed left to right (exactly the rounding of one tap at a time)."""
-    for p in range(acc.shape[0]):
-        acc[p] = acc[p] + w0 * x0[p] + w1 * x1[p] + w2 * x2[p] + w3 * x3[p]
+def _add_taps4x3(a0, a1, a2, w, v, z, x0, x1, x2, x3):
+    """a0 += w[0]*x0 + ... + w[3]*x3, a1 the same with v, a2 with z (three filters, four taps),
+    summed left to right: exactly the rounding of adding one tap at a time."""
+    w0, w1, w2, w3 = w
+    v0, v1, v2, v3 = v
+    z0, z1, z2, z3 = z
+    for p in range(a0.shape[0]):
+        u0, u1, u2, u3 = x0[p], x1[p], x2[p], x3[p]  # each input value loaded once, used thrice
+        a0[p] = a0[p] + w0 * u0 + w1 * u1 + w2 * u2 + w3 * u3
+        a1[p] = a1[p] + v0 * u0 + v1 * u1 + v2 * u2 + v3 * u3
+        a2[p] = a2[p] + z0 * u0 + z1 * u1 + z2 * u2 + z3 * u3
 
 
 # Same with fused multiply-adds ("contract"): ~20% faster, rounding differs in the last bit.
 # Used for float32 only; float64 stays bit-for-bit the plain order, which keeps the finite-
 # difference gradient checks (run in float64) exactly where they were.
 @njit(cache=True, nogil=True, fastmath={"contract"})
-def _add_taps4_fma(acc, w0, x0, w1, x1, w2, x2, w3, x3):
-    for p in range(acc.shape[0]):
-        acc[p] = acc[p] + w0 * x0[p] + w1 * x1[p] + w2 * x2[p] + w3 * x3[p]
+def _add_taps4x3_fma(a0, a1, a2, w, v, z, x0, x1, x2, x3):
+    w0, w1, w2, w3 = w
+    v0, v1, v2, v3 = v
+    z0, z1, z2, z3 = z
+    for p in range(a0.shape[0]):
+        u0, u1, u2, u3 = x0[p], x1[p], x2[p], x3[p]
+        a0[p] = a0[p] + w0 * u0 + w1 * u1 + w2 * u2 + w3 * u3
+        a1[p] = a1[p] + v0 * u0 + v1 * u1 + v2 * u2 + v3 * u3
+        a2[p] = a2[p] + z0 * u0 + z1 * u1 + z2 * u2 + z3 * u3
 
 
 @njit(cache=True, parallel=True)
@@ -501,42 +514,57 @@ def _conv_s1_fwd(xp, w, b, y, fma):
     OH, OW = y.shape[2], y.shape[3]
     L = (OH - 1) * Wp + OW  # extended output length that stays inside the flat input plane
     RS = R * S
-    for task in prange(N * K):
-        n = task // K
-        k = task - n * K
-        acc = np.zeros(OH * Wp, dtype=xp.dtype)
+    KB = (K + 2) // 3
+    # Register blocking without registers: each task computes THREE filters of one sample,
+    # four taps per pass over their running sums. The loop is bound by loads and stores, and
+    # this way each pass loads 4 inputs + 3 sums and stores 3 sums for 12 multiply-adds (one
+    # filter, one tap at a time: 2 loads and 1 store per multiply-add).
+    for task in prange(N * KB):
+        n = task // KB
+        k = 3 * (task - n * KB)
+        k1 = min(k + 1, K - 1)  # K not a multiple of 3: the last task repeats filter K-1,
+        k2 = min(k + 2, K - 1)  # and stores it once
+        acc = np.zeros((3, OH * Wp), dtype=xp.dtype)
+        a0, a1, a2 = acc[0, :L], acc[1, :L], acc[2, :L]
         for c in range(C):
             xf = xp[n, c].reshape(Hp * Wp)
             wf = w[k, c].reshape(RS)
-            # Taps t = r*S + s in blocks of four: each pass over acc then does four multiply-adds
-            # per load/store of acc instead of one (the loop is bound by memory operations).
-            t = 0
+            vf = w[k1, c].reshape(RS)
+            zf = w[k2, c].reshape(RS)
+            t = 0  # tap t = r*S + s reads the flat plane at offset r*Wp + s
             while t + 4 <= RS:
                 o0 = (t // S) * Wp + t % S
                 o1 = ((t + 1) // S) * Wp + (t + 1) % S
                 o2 = ((t + 2) // S) * Wp + (t + 2) % S
                 o3 = ((t + 3) // S) * Wp + (t + 3) % S
-                w0, w1, w2, w3 = wf[t], wf[t + 1], wf[t + 2], wf[t + 3]
+                wt = (wf[t], wf[t + 1], wf[t + 2], wf[t + 3])
+                vt = (vf[t], vf[t + 1], vf[t + 2], vf[t + 3])
+                zt = (zf[t], zf[t + 1], zf[t + 2], zf[t + 3])
                 x0, x1, x2, x3 = xf[o0 : o0 + L], xf[o1 : o1 + L], xf[o2 : o2 + L], xf[o3 : o3 + L]
                 if fma:
-                    _add_taps4_fma(acc[:L], w0, x0, w1, x1, w2, x2, w3, x3)
+                    _add_taps4x3_fma(a0, a1, a2, wt, vt, zt, x0, x1, x2, x3)
                 else:
-                    _add_taps4(acc[:L], w0, x0, w1, x1, w2, x2, w3, x3)
+                    _add_taps4x3(a0, a1, a2, wt, vt, zt, x0, x1, x2, x3)
                 t += 4
             while t < RS:  # the last RS % 4 taps one at a time
                 o0 = (t // S) * Wp + t % S
-                w0 = wf[t]
+                w0, v0, z0 = wf[t], vf[t], zf[t]
                 x0 = xf[o0 : o0 + L]
                 for p in range(L):
-                    acc[p] += w0 * x0[p]
+                    a0[p] += w0 * x0[p]
+                    a1[p] += v0 * x0[p]
+                    a2[p] += z0 * x0[p]
                 t += 1
-        yk = y[n, k]
-        bk = b[k]
-        for i in range(OH):  # drop the garbage columns and add the bias in one pass
-            row = acc[i * Wp : i * Wp + OW]
-            out = yk[i]
-            for j in range(OW):
-                out[j] = row[j] + bk
+        for q in range(3):
+            kq = k + q
+            if kq < K:
+                yk = y[n, kq]
+                bk = b[kq]
+                for i in range(OH):  # drop the garbage columns and add the bias in one pass
+                    row = acc[q, i * Wp : i * Wp + OW]
+                    out = yk[i]
+                    for j in range(OW):
+                        out[j] = row[j] + bk
 
 
 @njit(cache=True, parallel=True)

@@ -324,20 +324,23 @@ def test_threaded_paths_match_reference(case, monkeypatch):
 @pytest.mark.parametrize("threaded", [False, True])
 def test_stride1_gemm_groups_match_reference(dtype, threaded, monkeypatch):
     """The stride-1 GEMM path puts GEMM_GROUP samples side by side in one product: check group
-    boundaries (N not a multiple of the group, a last partial group) with pad 0 and non-square pads."""
+    boundaries (N not a multiple of the group, a last partial group) with pad 0 and non-square pads.
+    The stride-1 direct kernel works on filters in threes and taps in fours: K % 3 != 0, R*S % 4 != 0."""
     monkeypatch.setattr(C, "GEMM_GROUP", 2)
     if threaded:
         monkeypatch.setattr(C, "PARALLEL_MIN_WORK", 0)
     for case in [(5, 3, 6, 7, 4, 3, 2, 1, 0), (7, 2, 5, 4, 3, 2, 3, 1, (2, 1))]:
         x, w, b, stride, pad = _conv_data(case, dtype, seed=4)
         ref = C.conv2d_reference(x, w, b, stride=stride, pad=pad)
-        y = conv2d(x, w, b, stride=stride, pad=pad, method="gemm")
-        assert y.dtype == dtype
-        np.testing.assert_allclose(y, ref, rtol=0, atol=TOL[dtype] * np.abs(ref).max())
+        for method in ("direct", "gemm"):  # direct: K % 3 != 0 leaves the last filter triple part empty
+            y = conv2d(x, w, b, stride=stride, pad=pad, method=method)
+            assert y.dtype == dtype
+            np.testing.assert_allclose(y, ref, rtol=0, atol=TOL[dtype] * np.abs(ref).max())
         np.testing.assert_allclose(conv2d(x, w, stride=stride, pad=pad, method="gemm"), ref - b[:, None, None],
                                    rtol=0, atol=TOL[dtype] * np.abs(ref).max())
         dy = np.random.default_rng(5).standard_normal(ref.shape).astype(dtype)
         want = C.conv2d_backward_reference(dy, x, w, stride=stride, pad=pad)
-        for name, g, r in zip(("dx", "dw", "db"), conv2d_backward(dy, x, w, stride=stride, pad=pad, method="gemm"), want):
+        got = conv2d_backward(dy, x, w, stride=stride, pad=pad, method="gemm")
+        for name, g, r in zip(("dx", "dw", "db"), got, want):
             assert g.dtype == dtype, name
             np.testing.assert_allclose(g, r, rtol=0, atol=TOL[dtype] * max(1.0, np.abs(r).max()), err_msg=name)
