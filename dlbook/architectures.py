@@ -107,6 +107,8 @@ class FC:
 
 @dataclass(frozen=True)
 class Flatten:
+    """Spec of a flatten step: (C, H, W) -> (C*H*W,); no parameters."""
+
     name: str = "flatten"
 
     def label(self):
@@ -200,6 +202,8 @@ class Residual:
 
 @dataclass(frozen=True)
 class Row:
+    """One line of an architecture table: layer name, output shape (without the batch axis), parameter count."""
+
     name: str
     output_shape: tuple
     params: int
