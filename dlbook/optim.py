@@ -47,7 +47,7 @@ class Optimizer:
         self.state = {}
 
     def _pairs(self, params, grads):
-        if set(params) != set(grads):
+        if params.keys() != grads.keys():  # set comparison of the views, no sets built per step
             missing = sorted(set(params) ^ set(grads))
             raise ValueError(f"{type(self).__name__}.update: expected grads with the keys of params, differing keys {missing}")
         for k, p in params.items():

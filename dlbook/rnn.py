@@ -30,23 +30,28 @@ Three implementations of each pass, from readable to fast:
 
 How the fast version is fast (LSTM, T=50, N=32, D=64, H=128: see benchmarks/bench_lstm.py):
 
-- the input projection ``x_t @ Wx`` of every step is ONE matrix product, hoisted out of
-  the time loop; only ``h_{t-1} @ Wh`` is left inside it (BLAS, one call per step);
+- RNN: the input projection ``x_t @ Wx`` of every step is ONE matrix product, hoisted out of
+  the time loop; only ``h_{t-1} @ Wh`` is left inside it (BLAS, one call per step).
+  LSTM: one product per step, ``[Wx; b; Wh].T @ [x_t; 1; h_{t-1}]``, gives the whole
+  pre-activation: the same arithmetic, but reading x_t there is cheaper than streaming a
+  precomputed ``x @ Wx`` (4H rows for every step) back in from memory;
 - the state is kept *feature-major*: ``h_t`` is stored transposed, ``(H, N)``, so the
-  per-step product is ``Wh.T (4H, H) @ h_t (H, N)``. On this machine OpenBLAS runs that
+  per-step product is ``W.T (4H, K) @ (K, N)``. On this machine OpenBLAS runs that
   shape about 1.5x faster than ``h_t (N, H) @ Wh`` (the tall weight is packed better);
-- the four gates need one ``tanh`` call: ``sigmoid(a) = (1 + tanh(a / 2)) / 2``, and the
-  halving is folded into a copy of the weights (exact: multiplying by 0.5 only changes
-  the exponent). NumPy's ``tanh`` is vectorised (SIMD); in numba it would be a scalar
-  call per element (this llvmlite has no SVML), so the transcendental functions stay in
-  NumPy and the arithmetic around them (gates, cell update, the backward step) is one
-  jitted loop each;
+- the sigmoid gates use ``sigmoid(a) = (1 + tanh(a / 2)) / 2``, with the halving folded into
+  a copy of the weights (exact: multiplying by 0.5 only changes the exponent), so every
+  nonlinearity is a tanh. This llvmlite has no SVML, so ``np.tanh`` inside a numba loop is a
+  scalar call per element; in float32 the LSTM uses a rational approximation instead
+  (:func:`_tanh_rational`, max abs error 4.1e-7), which vectorises, and then the gates, the
+  cell update and h_t are ONE jitted loop per step (forward) and the backward step another.
+  float64 keeps the exact ``np.tanh`` (so gradient checks stay at 1e-7 and below);
+  ``RATIONAL_TANH_FLOAT32 = False`` does the same for float32;
 - backward keeps only the recurrent part in the time loop; ``dWx`` and ``dWh`` come from
   ONE matrix product over all steps (inputs, a row of ones and previous states are stored
   stacked, ``[x_t; 1; h_{t-1}]``, so ``db`` comes out of the same product, as the bias rides
   on the ones row into the input projection), ``dx`` from one more;
-- the jitted loops run over whole (H*N)-element blocks, not rows of N: with N = 32 the
-  per-row setup cost more than the arithmetic;
+- the backward step's jitted loop runs over whole (H*N)-element blocks, not rows of N: with
+  N = 32 the per-row setup cost more than the arithmetic;
 - no fresh multi-megabyte arrays per call: temporaries live in per-thread workspaces, and
   the arrays of a cache are recycled once nothing references them any more (a live cache,
   or a live ``h``/``c`` view of one, is never overwritten). Fresh arrays cost page faults
@@ -417,8 +422,7 @@ class LSTMCache(NamedTuple):
 
     Z: np.ndarray     # (D + 1 + H, T + 1, N): [x_t; 1; h_{t-1}] stacked, as in RNNCache
     G: np.ndarray     # (T, 4H, N): gate values i, f, g, o after their nonlinearity
-    C: np.ndarray     # (T + 1, H, N): C[0] = c0.T, C[t + 1] = c_t.T
-    TC: np.ndarray    # (T, H, N): tanh(c_t)
+    C: np.ndarray     # (T + 1, H, N): C[0] = c0.T, C[t + 1] = c_t.T (tanh(c_t) is recomputed)
     Wx: np.ndarray
     Wh: np.ndarray
 
@@ -458,26 +462,27 @@ def _tanh(x, exact):
 
 
 @njit(cache=True, fastmath={"contract"}, error_model="numpy")
-def _lstm_cell_forward(G, P, C, TC, Z, t, exact):
-    """Step t after the recurrent product, everything elementwise in one pass:
+def _lstm_cell_forward(G, C, Z, t, exact):
+    """Step t after its matrix product, everything elementwise in one pass:
 
-    a = G[t] + P[:, t] (the h and x parts of the pre-activation, halved on i, f, o);
-    i, f, o = sigmoid = (1 + tanh(a/2)) / 2, g = tanh(a) -> written back into G[t];
-    c_t = f c_{t-1} + i g -> C[t + 1]; tanh(c_t) -> TC[t]; h_t = o tanh(c_t) -> Z[D + 1:, t + 1].
+    G[t] holds the pre-activation a (halved on i, f, o); i, f, o = sigmoid = (1 + tanh(a/2)) / 2 and
+    g = tanh(a) are written back into G[t]; c_t = f c_{t-1} + i g -> C[t + 1];
+    h_t = o tanh(c_t) -> Z[D + 1:, t + 1], where the next step's product reads it.
 
-    G: (T, 4H, N), P: (4H, T, N), C: (T + 1, H, N), TC: (T, H, N), Z: (D + 1 + H, T + 1, N), all
-    C-contiguous. ``exact``: np.tanh (scalar calls), else :func:`_tanh_rational` (vectorised; the
-    branch is loop-invariant, so LLVM compiles one loop per case).
+    G: (T, 4H, N), C: (T + 1, H, N), Z: (D + 1 + H, T + 1, N), all C-contiguous. ``exact``:
+    np.tanh (scalar calls), else :func:`_tanh_rational` (vectorised). Every value is computed
+    before anything is stored: that order lets LLVM split the loop on the loop-invariant
+    ``exact`` and vectorise the rational one (storing first made it 7x slower here).
     """
     H, N = C.shape[1], C.shape[2]
     E = Z.shape[0] - H
     half = G.dtype.type(0.5)
     for j in range(H):
         for n in range(N):
-            i = half * _tanh(G[t, j, n] + P[j, t, n], exact) + half
-            f = half * _tanh(G[t, H + j, n] + P[H + j, t, n], exact) + half
-            g = _tanh(G[t, 2 * H + j, n] + P[2 * H + j, t, n], exact)
-            o = half * _tanh(G[t, 3 * H + j, n] + P[3 * H + j, t, n], exact) + half
+            i = half * _tanh(G[t, j, n], exact) + half
+            f = half * _tanh(G[t, H + j, n], exact) + half
+            g = _tanh(G[t, 2 * H + j, n], exact)
+            o = half * _tanh(G[t, 3 * H + j, n], exact) + half
             c = f * C[t, j, n] + i * g
             tc = _tanh(c, exact)
             G[t, j, n] = i
@@ -485,23 +490,23 @@ def _lstm_cell_forward(G, P, C, TC, Z, t, exact):
             G[t, 2 * H + j, n] = g
             G[t, 3 * H + j, n] = o
             C[t + 1, j, n] = c
-            TC[t, j, n] = tc
             Z[E + j, t + 1, n] = o * tc
 
 
-@njit(cache=True)
-def _lstm_step_backward(dhT, dh_next, dc_next, G, C, TC, da, dA, t):
+@njit(cache=True, fastmath={"contract"}, error_model="numpy")
+def _lstm_step_backward(dhT, dh_next, dc_next, G, C, da, dA, t, exact):
     """Step t of the LSTM backward pass, everything but the matrix products.
 
-    All arguments are C-contiguous and flattened over (H, N), so that the loop below is one
-    long, vectorisable run over H*N elements (with rows of only N = 32 the per-row setup
-    would cost more than the arithmetic):
+    The main loop runs over flat, C-contiguous (H*N)-element blocks, one long vectorisable run
+    (with rows of only N = 32 the per-row setup would cost more than the arithmetic):
 
     dhT: (T, H*N) upstream gradient; dh_next, dc_next: (H*N,) recurrent gradients (dc_next is
     updated in place to dc_t * f); G: (T, 4H*N) gates i, f, g, o; C: (T + 1, H*N) cell states
-    (C[t] = c_{t-1}); TC: (T, H*N) tanh(c_t); da: (4H*N,) out, the gradient at the gate
-    pre-activations of step t, also copied into dA[:, t] (dA: (4H, T, N), kept for the weight
-    gradients; a copy in this loop costs a fraction of NumPy's row-by-row strided copy).
+    (C[t] = c_{t-1}, C[t + 1] = c_t); da: (4H*N,) out, the gradient at the gate pre-activations
+    of step t, also copied into dA[:, t] (dA: (4H, T, N), kept for the weight gradients; this
+    copy costs a fraction of NumPy's row-by-row strided one).
+    tanh(c_t) is recomputed (``exact`` as in :func:`_lstm_cell_forward`): c_t was read by the
+    step before (t + 1) and is still in cache, which is cheaper than storing it in the forward pass.
     """
     M = dh_next.shape[0]
     one = G.dtype.type(1)
@@ -511,7 +516,7 @@ def _lstm_step_backward(dhT, dh_next, dc_next, G, C, TC, da, dA, t):
     gg = g_t[2 * M:3 * M]
     go = g_t[3 * M:4 * M]
     cp = C[t]
-    tj = TC[t]
+    cn = C[t + 1]
     u = dhT[t]
     dai = da[0:M]
     daf = da[M:2 * M]
@@ -522,7 +527,7 @@ def _lstm_step_backward(dhT, dh_next, dc_next, G, C, TC, da, dA, t):
         f = gf[k]
         g = gg[k]
         o = go[k]
-        tc = tj[k]
+        tc = _tanh(cn[k], exact)
         dh = u[k] + dh_next[k]
         dc = dc_next[k] + dh * o * (one - tc * tc)
         dai[k] = dc * g * i * (one - i)
@@ -555,22 +560,22 @@ def lstm_forward(x, h0, c0, Wx, Wh, b):
         return _cuda.lstm_forward(x, h0, c0, Wx, Wh, b)
     x, h0, Wx, Wh, b, c0, (N, T, D, H) = _check_recurrent("lstm_forward", x, h0, Wx, Wh, b, gates=4, c0=c0)
     scale = _gate_scale(H, x.dtype)
-    Z, G, C, TC = _reusable_buffers(
-        "lstm", [(D + 1 + H, T + 1, N), (T, 4 * H, N), (T + 1, H, N), (T, H, N)], x.dtype
-    )
+    Z, G, C = _reusable_buffers("lstm", [(D + 1 + H, T + 1, N), (T, 4 * H, N), (T + 1, H, N)], x.dtype)
     _stacked_inputs(x, h0, H, out=Z)
-    P = _input_projection(Z, D, T, Wx * scale, b * scale, H)   # (4H, T, N), halved on i, f, o
-    WhT = (Wh * scale).T.copy()                              # (4H, H)
+    # [Wx; b; Wh].T, halved on i, f, o: one product per step gives the whole pre-activation
+    # [x_t, 1, h_{t-1}] @ [Wx; b; Wh] (reading x_t there is cheaper than streaming a precomputed
+    # x @ Wx for all steps back in from memory).
+    WT = (np.concatenate([Wx, b[None, :], Wh]) * scale).T.copy()   # (4H, D + 1 + H)
     C[0] = c0.T
     exact = not (RATIONAL_TANH_FLOAT32 and x.dtype == np.float32)
     for t in range(T):
-        np.matmul(WhT, Z[D + 1:, t], out=G[t])   # h_{t-1} part of the pre-activation
-        _lstm_cell_forward(G, P, C, TC, Z, t, exact)   # + x_t part; gates; c_t; h_t
+        np.matmul(WT, Z[:, t], out=G[t])              # pre-activation of step t, (4H, N)
+        _lstm_cell_forward(G, C, Z, t, exact)         # gates; c_t; h_t into Z[D + 1:, t + 1]
     h = Z[D + 1:, 1:].transpose(2, 1, 0)
     c = C[1:].transpose(2, 0, 1)
     h.flags.writeable = False
     c.flags.writeable = False
-    return h, c, LSTMCache(Z, G, C, TC, Wx, Wh)
+    return h, c, LSTMCache(Z, G, C, Wx, Wh)
 
 
 def lstm_backward(dh, cache, dc=None):
@@ -583,7 +588,7 @@ def lstm_backward(dh, cache, dc=None):
     """
     if _cuda_on_device(dh, dc) or type(cache).__name__ == "LSTMCacheGPU":  # a GPU forward's cache
         return _cuda.lstm_backward(dh, cache, dc)
-    Z, G, C, TC, Wx, Wh = cache
+    Z, G, C, Wx, Wh = cache
     D = Wx.shape[0]
     T, H4, N = G.shape
     H = H4 // 4
@@ -595,12 +600,13 @@ def lstm_backward(dh, cache, dc=None):
     da = _workspace("lstm_da", (H4, N), Z.dtype)     # step t's block, contiguous
     dh_next = np.zeros((H, N), Z.dtype)
     dc_next = np.zeros((H, N), Z.dtype)
-    flat = dict(dhT=dhT.reshape(T, -1), G=G.reshape(T, -1), C=C.reshape(T + 1, -1), TC=TC.reshape(T, -1))
+    flat = dict(dhT=dhT.reshape(T, -1), G=G.reshape(T, -1), C=C.reshape(T + 1, -1))
+    exact = not (RATIONAL_TANH_FLOAT32 and Z.dtype == np.float32)
     dh_flat, dc_flat, da_flat = dh_next.reshape(-1), dc_next.reshape(-1), da.reshape(-1)
     for t in range(T - 1, -1, -1):
         if dc is not None:
             np.add(dc_next, dcT[t], out=dc_next)
-        _lstm_step_backward(flat["dhT"], dh_flat, dc_flat, flat["G"], flat["C"], flat["TC"], da_flat, dA, t)
+        _lstm_step_backward(flat["dhT"], dh_flat, dc_flat, flat["G"], flat["C"], da_flat, dA, t, exact)
         np.matmul(Wh, da, out=dh_next)           # back into h_{t-1}
     dx, dh0, dWx, db, dWh = _weight_grads(Z, dA, Wx, dh_next, T, N)
     return dx, dh0, dc_next.T, dWx, dWh, db

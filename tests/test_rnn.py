@@ -329,3 +329,35 @@ def test_cache_buffers_are_recycled_only_when_free(kind):
     h4, cache4, _ = forward(3 * x)
     assert cache4.Z.ctypes.data != first
     np.testing.assert_array_equal(h_keep, expected_h1)
+
+
+def test_rational_tanh_float32_matches_numpy_and_exact_switch():
+    """The float32 LSTM's vectorised tanh (Eigen's rational function) vs np.tanh, and the switch to exact."""
+    from numba import njit
+
+    @njit
+    def apply(x):
+        out = np.empty_like(x)
+        for k in range(x.size):
+            out[k] = rnn._tanh_rational(x[k])
+        return out
+
+    x = np.concatenate([np.linspace(-12, 12, 200001), [0.0, 3e-4, -3e-4, 1e-30]]).astype(np.float32)
+    y = apply(x)
+    assert y.dtype == np.float32
+    assert np.max(np.abs(y.astype(np.float64) - np.tanh(x.astype(np.float64)))) <= 5e-7
+    assert np.all(np.abs(y) <= 1) and np.all(y[x > 8] == 1) and y[-1] == np.float32(1e-30)
+    args = make(3, 4, 5, 6, gates=4, dtype=np.float32, seed=5)
+    h, c, cache = rnn.lstm_forward(*args[:6])
+    grads = rnn.lstm_backward(args[6], cache)
+    h, c = h.copy(), c.copy()
+    saved, rnn.RATIONAL_TANH_FLOAT32 = rnn.RATIONAL_TANH_FLOAT32, False
+    try:
+        he, ce, cache_e = rnn.lstm_forward(*args[:6])
+        grads_e = rnn.lstm_backward(args[6], cache_e)
+    finally:
+        rnn.RATIONAL_TANH_FLOAT32 = saved
+    np.testing.assert_allclose(h, he, atol=2e-6)
+    np.testing.assert_allclose(c, ce, atol=2e-6)
+    for g, ge in zip(grads, grads_e):
+        np.testing.assert_allclose(g, ge, atol=2e-5)
