@@ -1,5 +1,18 @@
 """The protocol every layer follows; see the package docstring of :mod:`dlbook.layers`."""
 
+from .._validate import as_float_array
+
+
+def check_dout(dout, shape, name):
+    """The upstream gradient as a float array of the expected ``shape``, else ``ValueError``.
+
+    Shared by every layer's ``backward`` so the message always names the layer and both shapes.
+    """
+    dout = as_float_array(dout, "dout")
+    if dout.shape != tuple(shape):
+        raise ValueError(f"{name}.backward: expected dout of shape {tuple(shape)}, got {dout.shape}")
+    return dout
+
 
 class Layer:
     """Base class: a layer with ``params``/``grads`` dicts, ``forward`` and ``backward``.

@@ -22,7 +22,7 @@ from ..cuda.dispatch import on_device as _cuda_on_device
 from .._validate import as_float_array, check_finite
 from ..activations import relu, relu_grad, sigmoid, tanh
 from ..losses import as_targets, fast_softmax_xent, log_softmax_xent, softmax_xent_backward
-from .base import Layer
+from .base import Layer, check_dout
 
 __all__ = ["Affine", "ReLU", "Sigmoid", "Tanh", "SoftmaxWithLoss", "MeanSquaredLoss"]
 
@@ -55,11 +55,6 @@ def _scalar_dout(dout, name):
     return d
 
 
-def _check_dout(dout, shape, name):
-    dout = as_float_array(dout, "dout")
-    if dout.shape != tuple(shape):
-        raise ValueError(f"{name}.backward: expected dout of shape {tuple(shape)}, got {dout.shape}")
-    return dout
 
 
 class Affine(Layer):
@@ -136,7 +131,7 @@ class Affine(Layer):
             dx, self.grads["W"], self.grads["b"] = _cuda.affine_backward(dout, self.x, W)
             return dx if self.input_grad else None
         if not (isinstance(dout, np.ndarray) and dout.shape == (self.x.shape[0], W.shape[1])):
-            dout = _check_dout(dout, (self.x.shape[0], W.shape[1]), "Affine")
+            dout = check_dout(dout, (self.x.shape[0], W.shape[1]), "Affine")
         if dout.dtype != W.dtype:
             dout = dout.astype(W.dtype)
         np.matmul(self.x.T, dout, out=self._grad_buffer("W"))
@@ -166,7 +161,7 @@ class ReLU(Layer):
         if self.x is None:
             raise ValueError("ReLU.backward: call forward first")
         if not (isinstance(dout, np.ndarray) and dout.shape == self.x.shape and dout.dtype.kind == "f"):
-            dout = _check_dout(dout, self.x.shape, "ReLU")
+            dout = check_dout(dout, self.x.shape, "ReLU")
         g = _RELU_GRAD(self.x) if _RELU_GRAD is not None else relu_grad(self.x)
         g *= dout
         return g
@@ -189,7 +184,7 @@ class Sigmoid(Layer):
     def backward(self, dout):
         if self.out is None:
             raise ValueError("Sigmoid.backward: call forward first")
-        dout = _check_dout(dout, self.out.shape, "Sigmoid")
+        dout = check_dout(dout, self.out.shape, "Sigmoid")
         y = self.out
         return dout * y * (1 - y)
 
@@ -211,7 +206,7 @@ class Tanh(Layer):
     def backward(self, dout):
         if self.out is None:
             raise ValueError("Tanh.backward: call forward first")
-        dout = _check_dout(dout, self.out.shape, "Tanh")
+        dout = check_dout(dout, self.out.shape, "Tanh")
         y = self.out
         return dout * (1 - y * y)
 

@@ -22,7 +22,7 @@ import numpy as np
 from .._validate import as_float_array, check_ndim, check_positive_int
 from ..losses import as_targets, log_softmax_xent
 from ..rnn import lstm_backward, lstm_forward, rnn_backward, rnn_forward
-from .base import Layer
+from .base import Layer, check_dout
 
 __all__ = ["RNN", "LSTM", "LastStep", "TimeAffine", "TimeSoftmaxWithLoss"]
 
@@ -34,11 +34,6 @@ def _init_dtype(dtype, name):
     return dtype
 
 
-def _check_dout(dout, shape, name):
-    dout = as_float_array(dout, "dout")
-    if dout.shape != tuple(shape):
-        raise ValueError(f"{name}.backward: expected dout of shape {tuple(shape)}, got {dout.shape}")
-    return dout
 
 
 class _Recurrent(Layer):
@@ -223,7 +218,7 @@ class LastStep(Layer):
         if self.shape is None:
             raise ValueError("LastStep.backward: call forward first")
         N, T, H = self.shape
-        dout = _check_dout(dout, (N, H), "LastStep")
+        dout = check_dout(dout, (N, H), "LastStep")
         dx = np.zeros(self.shape, self.dtype)
         dx[:, -1] = dout
         return dx
@@ -280,7 +275,7 @@ class TimeAffine(Layer):
             raise ValueError("TimeAffine.backward: call forward first")
         W = self.params["W"]
         N, T, H = self.shape
-        dout = _check_dout(dout, (N, T, W.shape[1]), "TimeAffine").astype(W.dtype, copy=False)
+        dout = check_dout(dout, (N, T, W.shape[1]), "TimeAffine").astype(W.dtype, copy=False)
         d2 = dout.reshape(N * T, -1)
         np.matmul(self.x2.T, d2, out=self.grads["W"])
         np.sum(d2, axis=0, out=self.grads["b"])
