@@ -370,8 +370,11 @@ def case_lstm(B, backward=False):
 
 def case_small_parity(B):
     """The simulator test cases (tiny, odd sizes, float32 and float64), on the real kernels."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    import cuda_sim_checks
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cuda_sim_checks", ROOT / "tests" / "cuda_sim_checks.py")
+    cuda_sim_checks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cuda_sim_checks)
 
     results = {}
     row = dict(case="small-shape parity (f32+f64, odd sizes)", dlbook_ms=None, torch_ms=None, ratio=None,
@@ -465,7 +468,7 @@ def main(argv=None):
     try:
         import dlbook  # noqa: F401
     except ImportError:
-        sys.path.insert(0, str(ROOT))
+        sys.exit("dlbook is not importable: pip install -e . (or run with PYTHONPATH=. from the repository root)")
     warnings.filterwarnings("ignore", module="numba")
     warnings.filterwarnings("ignore", message=".*[Gg]rid size.*")
     import numba

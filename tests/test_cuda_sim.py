@@ -7,6 +7,7 @@ subprocess (tests/cuda_sim_checks.py, all cases in one process, about 30 s on 2 
 
 import json
 import os
+import importlib.util
 import subprocess
 import sys
 import types
@@ -19,10 +20,10 @@ pytest.importorskip("numba.cuda", reason="numba-cuda is not installed (pip insta
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
-import cuda_sim_checks  # noqa: E402  (only defines the cases; imports no numba.cuda)
-
-sys.path.remove(str(HERE))
+# Loaded from its path (no sys.path edits); it only defines the cases and imports no numba.cuda.
+_spec = importlib.util.spec_from_file_location("cuda_sim_checks", HERE / "cuda_sim_checks.py")
+cuda_sim_checks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(cuda_sim_checks)
 
 
 def _env(**extra):
