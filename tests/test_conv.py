@@ -16,6 +16,14 @@ from dlbook.conv import (
     max_pool2d_backward,
 )
 
+from dlbook.gradcheck import numerical_gradient, rel_error
+
+
+def num_grad(f, a, h=1e-5):
+    """Central differences of the scalar ``f()`` w.r.t. every entry of ``a`` (perturbed in place, restored)."""
+    return numerical_gradient(lambda _: f(), a, h)
+
+
 DTYPES = [np.float32, np.float64]
 # (N, C, H, W, K, R, S, stride, pad): odd sizes, non-square inputs and kernels, stride > 1, pad > 0,
 # shapes where the floor drops rows/columns, (h, w) pairs.
@@ -30,27 +38,6 @@ CONV_CASES = [
     (2, 3, 6, 9, 2, 2, 4, 1, (1, 2)),
 ]
 TOL = {np.float32: 2e-4, np.float64: 1e-11}
-
-
-def rel_error(a, b):
-    """CS231n's relative error: max over entries of |a - b| / max(1e-8, |a| + |b|)."""
-    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
-
-
-def num_grad(f, x, h=1e-5):
-    """Central differences of the scalar f() with respect to every entry of x (in place, restored)."""
-    g = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
-        i = it.multi_index
-        old = x[i]
-        x[i] = old + h
-        fp = f()
-        x[i] = old - h
-        fm = f()
-        x[i] = old
-        g[i] = (fp - fm) / (2 * h)
-    return g
 
 
 def _conv_data(case, dtype, seed=0):

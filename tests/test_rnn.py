@@ -4,14 +4,15 @@ import numpy as np
 import pytest
 
 from dlbook import rnn
+from dlbook.gradcheck import numerical_gradient, rel_error
+
+
+def num_grad(f, a, h=1e-5):
+    """Central differences of the scalar ``f()`` w.r.t. every entry of ``a`` (perturbed in place, restored)."""
+    return numerical_gradient(lambda _: f(), a, h)
+
 
 SIZES = [(1, 1, 1, 1), (2, 3, 4, 5), (3, 7, 2, 3), (5, 4, 6, 9)]  # (N, T, D, H), odd ones included
-
-
-def rel_error(a, b):
-    """CS231n's relative error: max |a - b| / max(|a| + |b|, 1e-8)."""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
 
 
 def make(N, T, D, H, gates, dtype=np.float64, seed=0, scale=0.5):
@@ -25,22 +26,6 @@ def make(N, T, D, H, gates, dtype=np.float64, seed=0, scale=0.5):
     b = rng.standard_normal(G) * scale
     dh = rng.standard_normal((N, T, H))
     return [a.astype(dtype) for a in (x, h0, c0, Wx, Wh, b, dh)]
-
-
-def num_grad(f, a, h=1e-5):
-    """Centered differences of the scalar f() with respect to every entry of a (changed in place)."""
-    g = np.zeros_like(a)
-    it = np.nditer(a, flags=["multi_index"])
-    for _ in it:
-        i = it.multi_index
-        old = a[i]
-        a[i] = old + h
-        fp = f()
-        a[i] = old - h
-        fm = f()
-        a[i] = old
-        g[i] = (fp - fm) / (2 * h)
-    return g
 
 
 # ---------------------------------------------------------------- fast == reference
