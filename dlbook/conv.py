@@ -352,6 +352,21 @@ def conv2d_im2col(x, w, b=None, stride=1, pad=0):
 # computed flat offsets; padding is handled by clipping index ranges, never by copying x.
 
 
+@njit(cache=True, inline="always")
+def _valid_cols(OW, W, s, sw, pw):
+    """Output columns ``j0 <= j < j1`` whose input column ``j*sw + s - pw`` lies inside ``[0, W)``.
+
+    Every direct kernel clips its column loop with this instead of reading a padded copy of x.
+    """
+    j0 = 0
+    while j0 < OW and j0 * sw + s - pw < 0:
+        j0 += 1
+    j1 = OW
+    while j1 > j0 and (j1 - 1) * sw + s - pw >= W:
+        j1 -= 1
+    return j0, j1
+
+
 @njit(cache=True, parallel=True)
 def _conv_direct_fwd(x, w, y, sh, sw, ph, pw):
     N, C, H, W = x.shape
@@ -377,12 +392,7 @@ def _conv_direct_fwd(x, w, y, sh, sw, ph, pw):
                     yrow = yk[i]
                     for s in range(S):
                         wv = wk[r, s]
-                        j0 = 0
-                        while j0 < OW and j0 * sw + s - pw < 0:
-                            j0 += 1
-                        j1 = OW
-                        while j1 > j0 and (j1 - 1) * sw + s - pw >= W:
-                            j1 -= 1
+                        j0, j1 = _valid_cols(OW, W, s, sw, pw)
                         off = s - pw
                         if sw == 1:
                             for j in range(j0, j1):
@@ -417,12 +427,7 @@ def _conv_direct_dx(dy, w, dx, sh, sw, ph, pw):
                     dyrow = dyk[i]
                     for s in range(S):
                         wv = wk[r, s]
-                        j0 = 0
-                        while j0 < OW and j0 * sw + s - pw < 0:
-                            j0 += 1
-                        j1 = OW
-                        while j1 > j0 and (j1 - 1) * sw + s - pw >= W:
-                            j1 -= 1
+                        j0, j1 = _valid_cols(OW, W, s, sw, pw)
                         off = s - pw
                         if sw == 1:
                             for j in range(j0, j1):
@@ -443,12 +448,7 @@ def _conv_direct_dw(dy, x, dw, sh, sw, ph, pw):
         for r in range(R):
             for s in range(S):
                 acc = x.dtype.type(0)
-                j0 = 0
-                while j0 < OW and j0 * sw + s - pw < 0:
-                    j0 += 1
-                j1 = OW
-                while j1 > j0 and (j1 - 1) * sw + s - pw >= W:
-                    j1 -= 1
+                j0, j1 = _valid_cols(OW, W, s, sw, pw)
                 off = s - pw
                 for n in range(N):
                     dyk = dy[n, k]
@@ -635,12 +635,7 @@ def _im2col_plane(xc, R, S, sh, sw, ph, pw, OH, OW, rows):
     for r in range(R):
         for s in range(S):
             row = rows[r * S + s]
-            j0 = 0
-            while j0 < OW and j0 * sw + s - pw < 0:
-                j0 += 1
-            j1 = OW
-            while j1 > j0 and (j1 - 1) * sw + s - pw >= W:
-                j1 -= 1
+            j0, j1 = _valid_cols(OW, W, s, sw, pw)
             off = s - pw
             for i in range(OH):
                 ih = i * sh + r - ph
@@ -673,12 +668,7 @@ def _col2im_plane(rows, R, S, sh, sw, ph, pw, OH, OW, dxc):
     for r in range(R):
         for s in range(S):
             row = rows[r * S + s]
-            j0 = 0
-            while j0 < OW and j0 * sw + s - pw < 0:
-                j0 += 1
-            j1 = OW
-            while j1 > j0 and (j1 - 1) * sw + s - pw >= W:
-                j1 -= 1
+            j0, j1 = _valid_cols(OW, W, s, sw, pw)
             off = s - pw
             for i in range(OH):
                 ih = i * sh + r - ph
