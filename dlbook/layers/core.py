@@ -241,6 +241,10 @@ class SoftmaxWithLoss(Layer):
                 return loss
         if x.ndim not in (1, 2) or x.shape[-1] == 0 or x.size == 0:
             raise ValueError(f"SoftmaxWithLoss: expected x of shape (N, C) or (C,), got {x.shape}")
+        return self._forward_rows(x, t)
+
+    def _forward_rows(self, x, t):
+        """The checked path: every leading axis of x is a row (a sample or a time step), the last axis the classes."""
         check_finite(x, "x")
         kind, t = as_targets(x, t)
         self.x_shape = x.shape
@@ -251,14 +255,15 @@ class SoftmaxWithLoss(Layer):
         return loss
 
     def backward(self, dout=1.0):
+        name = type(self).__name__
         if self.y is None:
-            raise ValueError("SoftmaxWithLoss.backward: call forward first")
+            raise ValueError(f"{name}.backward: call forward first")
         if isinstance(dout, (int, float)) and not isinstance(dout, bool):
             d = float(dout)  # fast path for the usual dout=1.0
             if not np.isfinite(d):
-                raise ValueError(f"SoftmaxWithLoss.backward: expected a finite dout, got {d}")
+                raise ValueError(f"{name}.backward: expected a finite dout, got {d}")
         else:
-            d = _scalar_dout(dout, "SoftmaxWithLoss")
+            d = _scalar_dout(dout, name)
         dx = softmax_xent_backward(self.y, self.kind, self.t, d / self.y.shape[0])
         return dx.reshape(self.x_shape)
 

@@ -20,9 +20,9 @@ gradients from the decoder back into the encoder.
 import numpy as np
 
 from .._validate import as_float_array, check_ndim, check_positive_int
-from ..losses import as_targets, log_softmax_xent
 from ..rnn import lstm_backward, lstm_forward, rnn_backward, rnn_forward
 from .base import Layer, check_dout
+from .core import SoftmaxWithLoss
 
 __all__ = ["RNN", "LSTM", "LastStep", "TimeAffine", "TimeSoftmaxWithLoss"]
 
@@ -287,44 +287,17 @@ class TimeAffine(Layer):
         return f"TimeAffine(W={self.params['W'].shape}, b={self.params['b'].shape})"
 
 
-class TimeSoftmaxWithLoss(Layer):
+class TimeSoftmaxWithLoss(SoftmaxWithLoss):
     """Softmax cross-entropy at every step, averaged over all N*T steps (many-to-many loss).
 
     forward(x, t): x (N, T, C) logits; t integer labels (N, T) or one-hot (N, T, C) -> float.
     backward(dout=1.0) -> dx (N, T, C) ``= dout * (softmax(x) - t) / (N * T)``.
+    The N*T steps are rows of one :class:`~dlbook.layers.SoftmaxWithLoss`, whose code it reuses.
     """
-
-    def __init__(self):
-        super().__init__()
-        self.y = None
-        self.t = None
-        self.kind = None
-        self.shape = None
 
     def forward(self, x, t):
         x = as_float_array(x)
         check_ndim(x, 3, "TimeSoftmaxWithLoss.forward: x", "(N, T, C)")
         if x.size == 0:
             raise ValueError(f"TimeSoftmaxWithLoss.forward: expected a non-empty x, got shape {x.shape}")
-        kind, t = as_targets(x, t)
-        self.shape = x.shape
-        x2 = x.reshape(-1, x.shape[-1])
-        t2 = t.reshape(x2.shape[0]) if kind == "labels" else t.reshape(x2.shape)
-        loss, self.y = log_softmax_xent(x2, kind, t2)
-        self.kind, self.t = kind, t2
-        return loss
-
-    def backward(self, dout=1.0):
-        if self.y is None:
-            raise ValueError("TimeSoftmaxWithLoss.backward: call forward first")
-        d = np.asarray(dout)
-        if d.size != 1:
-            raise ValueError(f"TimeSoftmaxWithLoss.backward: expected a scalar dout, got shape {d.shape}")
-        scale = float(d.reshape(())) / self.y.shape[0]
-        dx = self.y.copy()
-        if self.kind == "labels":
-            dx[np.arange(dx.shape[0]), self.t] -= 1
-        else:
-            dx -= self.t
-        dx *= scale
-        return dx.reshape(self.shape)
+        return self._forward_rows(x, t)
