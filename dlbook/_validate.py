@@ -10,26 +10,36 @@ FLOAT_DTYPES = (np.float32, np.float64)
 
 
 def as_float_array(x, name="x"):
-    """Return ``x`` as a float32 or float64 ndarray (no copy when it already is one).
+    """Return ``x`` as a native-byte-order float32 or float64 ndarray (no copy when it already is one).
 
-    Integer and boolean input is promoted to float64; float16 to float32.
-    Non-numeric input (strings, objects, complex) raises ``ValueError``.
+    Integer and boolean input is promoted to float64; float16 to float32; big-endian floats
+    keep their precision in native byte order. Non-numeric input (strings, objects, complex)
+    raises ``ValueError`` naming ``name``.
     """
-    if isinstance(x, np.ndarray) and x.dtype in FLOAT_DTYPES:
+    if isinstance(x, np.ndarray) and x.dtype in FLOAT_DTYPES and x.dtype.isnative:
         return x
     try:
         arr = np.asarray(x)
     except (TypeError, ValueError) as exc:  # ragged lists and the like
         raise ValueError(f"{name}: expected a numeric array, got {type(x).__name__} ({exc})") from None
-    if arr.dtype == np.float16:
-        return arr.astype(np.float32)
-    if arr.dtype.kind in "biu":
+    kind = arr.dtype.kind
+    if kind in "biu":
         return arr.astype(np.float64)
-    if arr.dtype.kind != "f":
+    if kind != "f":
         raise ValueError(
             f"{name}: expected a real numeric array (float32 or float64), got dtype {arr.dtype}"
         )
-    return arr.astype(np.float64) if arr.dtype not in FLOAT_DTYPES else arr
+    # float16 -> float32; float32 (either byte order) -> native float32; wider -> float64.
+    target = np.float32 if arr.dtype.itemsize <= 4 else np.float64
+    return arr if arr.dtype == np.dtype(target) else arr.astype(target)
+
+
+def check_float_dtype(arr, name):
+    """Raise ``TypeError`` unless ``arr`` is a float32 or float64 ndarray (for arrays changed in place)."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"{name}: expected a float32 or float64 ndarray, got {type(arr).__name__}")
+    if arr.dtype not in FLOAT_DTYPES or not arr.dtype.isnative:
+        raise TypeError(f"{name}: expected a float32 or float64 ndarray, got dtype {arr.dtype}")
 
 
 def check_ndim(x, ndim, name="x", layout=None):

@@ -37,11 +37,13 @@ slower on 2 cores); instead a few Python threads split the samples and each runs
 GIL-free numba im2col and a single-threaded BLAS call (``threadpoolctl`` pins BLAS to one
 thread meanwhile; without it the results are the same, only slower). BLAS is never called
 from inside a numba ``prange``. Calls below ``PARALLEL_MIN_WORK`` run on one thread.
-The reused buffers make the GEMM path not safe to call from several threads at once.
+The reused scratch buffers belong to the calling thread, so several threads may call at once.
 
 The public :func:`im2col` / :func:`col2im` are the readable NumPy versions the reader meets
 in *Deep Learning from Scratch*, with its layout (see their docstrings).
 """
+
+import threading
 
 import numba
 import numpy as np
@@ -243,8 +245,16 @@ def avg_pool2d_reference(x, size=2, stride=None):
     return _pool_reference(x, size, stride, np.mean)
 
 
+def _argmax_window(window):
+    """Flat index that receives a max-pool window's gradient: the last NaN if there is one
+    (PyTorch's rule), else the first maximum in row-major order."""
+    nans = np.flatnonzero(np.isnan(window))
+    return nans[-1] if nans.size else np.argmax(window)
+
+
 def max_pool2d_backward_reference(dy, x, size=2, stride=None):
-    """Plain-loop max-pool gradient: each ``dy`` goes to its window's first maximum (row-major).
+    """Plain-loop max-pool gradient: each ``dy`` goes to its window's first maximum (row-major),
+    or to its last NaN when the window holds NaN (as PyTorch does).
 
     dy: (N, C, OH, OW), x: (N, C, H, W) -> dx: (N, C, H, W). Overlapping windows add up.
     """
@@ -257,7 +267,7 @@ def max_pool2d_backward_reference(dy, x, size=2, stride=None):
             for i in range(OH):
                 for j in range(OW):
                     window = x[n, c, i * sh : i * sh + kh, j * sw : j * sw + kw]
-                    r, s = np.unravel_index(np.argmax(window), window.shape)  # first maximum
+                    r, s = np.unravel_index(_argmax_window(window), window.shape)
                     dx[n, c, i * sh + r, j * sw + s] += dy[n, c, i, j]
     return dx
 
@@ -823,7 +833,7 @@ def _max_pool_fwd(x, kh, kw, sh, sw, y):
                     xrow = xc[i * sh + r]
                     for s in range(kw):
                         v = xrow[j * sw + s]
-                        if v > m:
+                        if v > m or v != v:  # v != v: NaN wins, as in PyTorch
                             m = v
                 yc[i, j] = m
 
@@ -851,7 +861,9 @@ def _max_pool_bwd(dy, x, kh, kw, sh, sw, dx):
                     xrow = xc[i * sh + r]
                     for s in range(kw):
                         v = xrow[j * sw + s]
-                        if v > m:  # strict: the first maximum in row-major order wins ties
+                        # Strict ">": the first maximum in row-major order wins ties; a NaN
+                        # (v != v) always takes over, so the last NaN gets the gradient (PyTorch's rule).
+                        if v > m or v != v:
                             m = v
                             bi = i * sh + r
                             bj = j * sw + s
@@ -903,7 +915,8 @@ def _avg_pool_bwd(dy, kh, kw, sh, sw, dx):
 
 # --------------------------------------------------------------------------- workspace
 
-_WORKSPACE = {}
+# Scratch buffers are per calling thread: two threads calling conv2d at once must never share one.
+_LOCAL = threading.local()
 
 
 # Below this many multiply-adds (or elements, for pooling) a kernel runs on one thread: waking
@@ -942,6 +955,7 @@ except ImportError:  # pragma: no cover - without it BLAS keeps its threads; res
     _BLAS = None
 
 _POOL = None
+_POOL_LOCK = threading.Lock()
 
 
 def _gemm_threads(N, buf_shape, dtype, task, work):
@@ -961,10 +975,11 @@ def _gemm_threads(N, buf_shape, dtype, task, work):
     if T == 1:
         task(0, N, bufs[0])
         return
-    if _POOL is None or _POOL._max_workers < T:
-        from concurrent.futures import ThreadPoolExecutor
+    with _POOL_LOCK:
+        if _POOL is None or _POOL._max_workers < T:
+            from concurrent.futures import ThreadPoolExecutor
 
-        _POOL = ThreadPoolExecutor(max_workers=T, thread_name_prefix="dlbook-gemm")
+            _POOL = ThreadPoolExecutor(max_workers=T, thread_name_prefix="dlbook-gemm")
     limit = _BLAS.limit(limits=1, user_api="blas") if _BLAS is not None else _nullcontext()
     with limit:
         futures = [_POOL.submit(task, n0, n1, bufs[t]) for t, (n0, n1) in enumerate(bounds[1:], 1)]
@@ -1010,18 +1025,21 @@ class _nullcontext:
 
 
 def _workspace(shape, dtype):
-    """A reused scratch buffer (fresh 40 MB temporaries cost more in page faults than the work)."""
+    """A scratch buffer reused by this thread's calls (fresh 40 MB temporaries cost more in
+    page faults than the work). Each calling thread has its own, so concurrent calls are safe."""
     size = int(np.prod(shape))
-    buf = _WORKSPACE.get(np.dtype(dtype))
+    pool = getattr(_LOCAL, "buffers", None)
+    if pool is None:
+        pool = _LOCAL.buffers = {}
+    buf = pool.get(np.dtype(dtype))
     if buf is None or buf.size < size:
-        buf = np.empty(size, dtype=dtype)
-        _WORKSPACE[np.dtype(dtype)] = buf
+        buf = pool[np.dtype(dtype)] = np.empty(size, dtype=dtype)
     return buf[:size].reshape(shape)
 
 
 def clear_workspace():
-    """Release the scratch buffers the GEMM path keeps between calls."""
-    _WORKSPACE.clear()
+    """Release the scratch buffers the GEMM path keeps between this thread's calls."""
+    getattr(_LOCAL, "buffers", {}).clear()
 
 
 # --------------------------------------------------------------------------- public fast API
@@ -1059,6 +1077,10 @@ def conv2d(x, w, b=None, stride=1, pad=0, *, method="auto"):
             bias = b if b is not None else np.zeros(K, dtype=x.dtype)
             _run(_conv_s1_fwd, work, _padded(x, ph, pw), w, bias, y, x.dtype == np.float32)
             return y
+        elif (ph or pw) and not np.isfinite(w).all():
+            # The direct kernel skips padding taps; 0 * inf must still give NaN there, as it
+            # does in PyTorch and on the other paths: pad explicitly in this rare case.
+            _run(_conv_direct_fwd, work, _padded(x, ph, pw), w, y, sh, sw, 0, 0)
         else:
             _run(_conv_direct_fwd, work, x, w, y, sh, sw, ph, pw)
     elif (sh, sw) == (1, 1):

@@ -79,8 +79,8 @@ def rel_error(a, b):
 
     a, b: arrays of one shape (or numbers) -> float. 0 means identical.
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    a = as_float_array(a, "a").astype(np.float64, copy=False)  # complex input is refused, not truncated
+    b = as_float_array(b, "b").astype(np.float64, copy=False)
     if a.shape != b.shape:
         raise ValueError(f"rel_error: expected arrays of one shape, got {a.shape} and {b.shape}")
     if a.size == 0:

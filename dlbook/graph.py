@@ -17,12 +17,14 @@ __all__ = ["MulLayer", "AddLayer"]
 
 
 def _check_operand(v, name, node):
+    """A number stays a number (the course's prices print as 220, not array(220));
+    anything else becomes an ndarray, so ``[1, 2] + [3, 4]`` adds instead of concatenating."""
     a = np.asarray(v)
     if a.dtype.kind not in "biuf":
-        raise ValueError(f"{node}.forward: expected a number or numeric array for {name}, got {type(v).__name__}")
+        raise ValueError(f"{node}: expected a number or numeric array for {name}, got {type(v).__name__}")
     if not np.all(np.isfinite(a)):
-        raise ValueError(f"{node}.forward: expected finite {name}, got NaN or infinity")
-    return v
+        raise ValueError(f"{node}: expected finite {name}, got NaN or infinity")
+    return v if isinstance(v, (int, float, np.number, np.ndarray)) and not isinstance(v, bool) else a
 
 
 def _check_same_shape(x, y, node):
@@ -38,8 +40,8 @@ class MulLayer:
         self.y = None
 
     def forward(self, x, y):
-        _check_operand(x, "x", "MulLayer")
-        _check_operand(y, "y", "MulLayer")
+        x = _check_operand(x, "x", "MulLayer")
+        y = _check_operand(y, "y", "MulLayer")
         _check_same_shape(x, y, "MulLayer")
         self.x, self.y = x, y
         return x * y
@@ -49,6 +51,7 @@ class MulLayer:
             raise ValueError("MulLayer.backward: call forward first")
         if np.shape(dout) != np.shape(self.x):
             raise ValueError(f"MulLayer.backward: expected dout of shape {np.shape(self.x)}, got {np.shape(dout)}")
+        dout = _check_operand(dout, "dout", "MulLayer")
         return dout * self.y, dout * self.x
 
 
@@ -59,8 +62,8 @@ class AddLayer:
         self.shape = None
 
     def forward(self, x, y):
-        _check_operand(x, "x", "AddLayer")
-        _check_operand(y, "y", "AddLayer")
+        x = _check_operand(x, "x", "AddLayer")
+        y = _check_operand(y, "y", "AddLayer")
         _check_same_shape(x, y, "AddLayer")
         self.shape = np.shape(x)
         return x + y
@@ -68,6 +71,7 @@ class AddLayer:
     def backward(self, dout):
         if self.shape is not None and np.shape(dout) != self.shape:
             raise ValueError(f"AddLayer.backward: expected dout of shape {self.shape}, got {np.shape(dout)}")
+        dout = _check_operand(dout, "dout", "AddLayer")
         if isinstance(dout, np.ndarray):
             return dout.copy(), dout.copy()  # never hand out dout itself: callers may modify it
         return dout * 1, dout * 1

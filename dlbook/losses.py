@@ -124,12 +124,16 @@ def log_softmax(x):
     return z
 
 
+_BAD_LOGITS, _BAD_LABEL = 1, 2  # status codes of the two kernels below
+
+
 @njit(cache=True)
 def _xent_labels_kernel(x, t, y):
     """Fast path for integer labels. x (N, C), t (N,) int, y (N, C) out: softmax(x).
 
-    Returns the summed loss (float64), or NaN when x holds NaN/inf or a label is out of range
-    (the caller then re-checks the input and raises a ValueError that says what was wrong).
+    Returns ``(summed loss (float64), status)``: status 0 when all went well, ``_BAD_LOGITS``
+    when x holds NaN/inf, ``_BAD_LABEL`` when a label is out of range (the caller raises a
+    ValueError that says which). A finite loss too large for float64 comes back as inf.
     """
     n, c = x.shape
     total = 0.0
@@ -146,15 +150,15 @@ def _xent_labels_kernel(x, t, y):
             out[k] = e
             s += e
         if not (np.isfinite(m) and np.isfinite(s)):
-            return np.nan
+            return total, _BAD_LOGITS
         ti = t[i]
         if ti < 0 or ti >= c:
-            return np.nan
+            return total, _BAD_LABEL
         inv = 1 / s
         for k in range(c):
             out[k] *= inv
         total += np.log(s) - (row[ti] - m)
-    return total
+    return total, 0
 
 
 @njit(cache=True)
@@ -175,13 +179,14 @@ def _xent_onehot_kernel(x, t, y):
             out[k] = e
             s += e
         if not (np.isfinite(m) and np.isfinite(s)):
-            return np.nan
+            return total, _BAD_LOGITS
         ls = np.log(s)
         inv = 1 / s
         for k in range(c):
             out[k] *= inv
-            total += t[i, k] * (ls - (row[k] - m))
-    return total
+            if t[i, k] != 0:  # 0 * log(0) counts as 0, even where exp underflowed
+                total += t[i, k] * (ls - (row[k] - m))
+    return total, 0
 
 
 @njit(cache=True)
@@ -202,6 +207,12 @@ def softmax_xent_backward(y, kind, t, scale):
     y: (N, C) softmax probabilities from :func:`log_softmax_xent`; ``kind, t`` as there; scale is
     usually ``dout / N``. Returns a new (N, C) array of y's dtype (y is left unchanged).
     """
+    if kind == "labels":
+        n, c = y.shape
+        if t.shape != (n,) or (n and (t.min() < 0 or t.max() >= c)):  # the kernel indexes with t
+            raise ValueError(f"softmax_xent_backward: expected labels (N,) = ({n},) in [0, {c}), got shape {t.shape}")
+    elif t.shape != y.shape:
+        raise ValueError(f"softmax_xent_backward: expected t of shape {y.shape}, got {t.shape}")
     dx = np.empty_like(y)
     if kind == "labels" and y.flags.c_contiguous:
         _xent_labels_backward_kernel(y, t, y.dtype.type(scale), dx)
@@ -236,33 +247,62 @@ def log_softmax_xent_reference(x, kind, t):
     return float(loss), y
 
 
+def _check_xent_args(x, kind, t):
+    """Shapes and dtypes :func:`log_softmax_xent` needs before its kernels may index anything."""
+    if not isinstance(x, np.ndarray) or x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"log_softmax_xent: expected x of shape (N, C) with N, C >= 1, got {np.shape(x)}")
+    x = as_float_array(x)
+    t = np.asarray(t)
+    if kind == "labels":
+        if t.dtype.kind not in "iu":
+            raise TypeError(f"log_softmax_xent: expected integer labels, got dtype {t.dtype}")
+        if t.shape != (x.shape[0],):
+            raise ValueError(f"log_softmax_xent: expected labels of shape ({x.shape[0]},) for x {x.shape}, got {t.shape}")
+        t = np.ascontiguousarray(t, dtype=np.intp)
+    elif kind == "onehot":
+        if t.shape != x.shape:
+            raise ValueError(f"log_softmax_xent: expected one-hot t of shape {x.shape}, got {t.shape}")
+        t = np.ascontiguousarray(as_float_array(t, "t"), dtype=x.dtype)
+    else:
+        raise ValueError(f"log_softmax_xent: expected kind 'labels' or 'onehot', got {kind!r}")
+    return np.ascontiguousarray(x), t
+
+
+def _raise_bad(status, C):
+    if status == _BAD_LOGITS:
+        raise ValueError("softmax cross-entropy: expected finite logits, got NaN or infinity")
+    raise ValueError(f"softmax cross-entropy: expected class labels in [0, {C}), got one outside")
+
+
 def log_softmax_xent(x, kind, t):
     """Shared core of :func:`softmax_cross_entropy` and ``SoftmaxWithLoss``.
 
-    x: (N, C) finite logits; ``kind, t`` as returned by :func:`as_targets`: labels (N,) or
-    one-hot (N, C). Returns ``(loss, y)``: the mean loss (Python float) and the softmax
-    probabilities (N, C, x's dtype), both from one log-sum-exp per row
-    ``log sum_k exp(x_k) = m + log sum_k exp(x_k - m)``, ``m = max_k x_k``, with no epsilon.
-    A numba kernel does it in one pass; :func:`log_softmax_xent_reference` is the NumPy formula.
+    x: (N, C) finite logits; kind ``"labels"`` with t integer labels (N,), or ``"onehot"`` with
+    t (N, C) (as returned by :func:`as_targets`). Returns ``(loss, y)``: the mean loss (Python
+    float; inf if it overflows float64) and the softmax probabilities (N, C, x's dtype), both
+    from one log-sum-exp per row ``log sum_k exp(x_k) = m + log sum_k exp(x_k - m)``,
+    ``m = max_k x_k``, with no epsilon. A numba kernel does it in one pass;
+    :func:`log_softmax_xent_reference` is the NumPy formula.
     """
+    x, t = _check_xent_args(x, kind, t)
     y = np.empty_like(x)
-    if kind == "labels":
-        total = _xent_labels_kernel(x, t, y)
-    else:
-        total = _xent_onehot_kernel(x, t, y)
-    if not np.isfinite(total):
-        raise ValueError("softmax cross-entropy: expected finite logits and labels in range")
+    kernel = _xent_labels_kernel if kind == "labels" else _xent_onehot_kernel
+    total, status = kernel(x, t, y)
+    if status:
+        _raise_bad(status, x.shape[1])
     return total / x.shape[0], y
 
 
 def fast_softmax_xent(x, t):
-    """Unchecked-shape fast path for ``SoftmaxWithLoss``: x (N, C) float ndarray, t (N,) int ndarray.
+    """Fast path for ``SoftmaxWithLoss``: x (N, C) float ndarray, t (N,) int ndarray (checked here).
 
     Returns ``(loss, y)`` or ``None`` when the input needs the full checks (bad labels, NaN).
     """
+    if x.ndim != 2 or t.shape != (x.shape[0],) or not x.flags.c_contiguous or not t.dtype.isnative:
+        return None
     y = np.empty_like(x)
-    total = _xent_labels_kernel(x, t, y)
-    if not np.isfinite(total):
+    total, status = _xent_labels_kernel(x, t, y)
+    if status:
         return None
     return total / x.shape[0], y
 

@@ -17,6 +17,8 @@ parameter instead of allocating temporaries every step.
 import numpy as np
 from numba import njit
 
+from ._validate import as_float_array, check_float_dtype
+
 __all__ = ["SGD", "Momentum", "Adam"]
 
 
@@ -40,34 +42,55 @@ def _axpy_inplace(p, g, a):
 
 
 class Optimizer:
-    """Base class: checks that params and grads match and keeps per-parameter state."""
+    """Base class: checks params and grads, keeps per-parameter state.
+
+    ``update`` is atomic: every pair is checked before any parameter changes, so an update that
+    raises leaves the parameters and the optimizer's state as they were.
+    """
 
     def __init__(self, lr):
         self.lr = _check_rate(lr, "lr")
         self.state = {}
 
-    def _pairs(self, params, grads):
-        if params.keys() != grads.keys():  # set comparison of the views, no sets built per step
-            missing = sorted(set(params) ^ set(grads))
-            raise ValueError(f"{type(self).__name__}.update: expected grads with the keys of params, differing keys {missing}")
+    def _checked_pairs(self, params, grads):
+        """``[(key, param, grad)]`` with every grad a float array of its param's shape and dtype."""
+        name = f"{type(self).__name__}.update"
+        if not isinstance(params, dict) or not isinstance(grads, dict):
+            raise TypeError(f"{name}: expected params and grads as dicts, got {type(params).__name__} and {type(grads).__name__}")
+        if params.keys() != grads.keys():
+            missing = sorted(set(params) ^ set(grads), key=str)
+            raise ValueError(f"{name}: expected grads with the keys of params, differing keys {missing}")
+        pairs = []
         for k, p in params.items():
-            g = grads[k]
-            if not isinstance(p, np.ndarray):
-                raise ValueError(f"{type(self).__name__}.update: expected params[{k!r}] to be an ndarray (updated in place), got {type(p).__name__}")
+            check_float_dtype(p, f"{name}: params[{k!r}]")
+            if not p.flags.writeable:
+                raise ValueError(f"{name}: expected params[{k!r}] to be writeable (it is updated in place), got a read-only array")
+            g = as_float_array(grads[k], f"{name}: grads[{k!r}]")
             if g.shape != p.shape:
-                raise ValueError(f"{type(self).__name__}.update: expected grads[{k!r}] of shape {p.shape}, got {g.shape}")
-            if g.dtype != p.dtype:
-                g = g.astype(p.dtype)
-            yield k, p, g
+                raise ValueError(f"{name}: expected grads[{k!r}] of shape {p.shape}, got {g.shape}")
+            st = self.state.get(k)
+            if st and st["shape"] != p.shape:
+                raise ValueError(
+                    f"{name}: params[{k!r}] changed shape from {st['shape']} to {p.shape} since the last "
+                    "update; its optimizer state no longer fits (make a new optimizer)"
+                )
+            pairs.append((k, p, g.astype(p.dtype, copy=False)))
+        return pairs
 
-    def _buffer(self, key, p, slot="buf"):
-        st = self.state.setdefault(key, {})
-        b = st.get(slot)
-        if b is None or b.shape != p.shape or b.dtype != p.dtype:
-            b = st[slot] = np.zeros_like(p)
-        return b
+    def _state(self, key, p, *slots):
+        """The per-parameter state dict, with zero buffers named ``slots`` of p's shape and dtype."""
+        st = self.state.setdefault(key, {"shape": p.shape, "step": 0})
+        for slot in slots:
+            if st.get(slot) is None or st[slot].dtype != p.dtype:
+                st[slot] = np.zeros_like(p)
+        return st
 
     def update(self, params, grads):
+        """Change every ``params[k]`` in place by its ``grads[k]``."""
+        for k, p, g in self._checked_pairs(params, grads):
+            self._step(k, p, g)
+
+    def _step(self, key, p, g):
         raise NotImplementedError
 
     def __repr__(self):
@@ -80,14 +103,11 @@ class SGD(Optimizer):
     def __init__(self, lr=0.01):
         super().__init__(lr)
 
-    def update(self, params, grads):
-        for k, p, g in self._pairs(params, grads):
-            if p.flags.c_contiguous and g.flags.c_contiguous:
-                _axpy_inplace(p.reshape(-1), g.reshape(-1), p.dtype.type(-self.lr))
-            else:
-                buf = self._buffer(k, p)
-                np.multiply(g, self.lr, out=buf)
-                p -= buf
+    def _step(self, key, p, g):
+        if p.flags.c_contiguous and g.flags.c_contiguous:
+            _axpy_inplace(p.reshape(-1), g.reshape(-1), p.dtype.type(-self.lr))
+        else:
+            p -= self.lr * g
 
 
 class Momentum(SGD):
@@ -97,14 +117,13 @@ class Momentum(SGD):
         super().__init__(lr)
         self.momentum = _check_rate(momentum, "momentum", 0.0, 1.0, low_inclusive=True)
 
-    def update(self, params, grads):
-        for k, p, g in self._pairs(params, grads):
-            v = self._buffer(k, p, "v")
-            tmp = self._buffer(k, p, "tmp")
-            v *= self.momentum
-            np.multiply(g, self.lr, out=tmp)
-            v -= tmp
-            p += v
+    def _step(self, key, p, g):
+        st = self._state(key, p, "v", "tmp")
+        v, tmp = st["v"], st["tmp"]
+        v *= self.momentum
+        np.multiply(g, self.lr, out=tmp)
+        v -= tmp
+        p += v
 
     def __repr__(self):
         return f"Momentum(lr={self.lr:g}, momentum={self.momentum:g})"
@@ -113,6 +132,8 @@ class Momentum(SGD):
 class Adam(Optimizer):
     """Adam: ``m <- b1 m + (1 - b1) g``, ``v <- b2 v + (1 - b2) g^2``,
     ``w <- w - lr * m_hat / (sqrt(v_hat) + eps)`` with ``m_hat = m / (1 - b1^t)``, ``v_hat = v / (1 - b2^t)``.
+
+    ``t`` counts the updates of each parameter (``state[key]["step"]``), as in ``torch.optim.Adam``.
     """
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -120,31 +141,33 @@ class Adam(Optimizer):
         self.beta1 = _check_rate(beta1, "beta1", 0.0, 1.0, low_inclusive=True)
         self.beta2 = _check_rate(beta2, "beta2", 0.0, 1.0, low_inclusive=True)
         self.eps = _check_rate(eps, "eps", 0.0, low_inclusive=True)
-        self.t = 0
 
-    def update(self, params, grads):
-        self.t += 1
+    @property
+    def t(self):
+        """The number of updates so far (the largest per-parameter step count)."""
+        return max((st["step"] for st in self.state.values()), default=0)
+
+    def _step(self, key, p, g):
+        st = self._state(key, p, "m", "v", "tmp")
+        st["step"] += 1
+        m, v, tmp = st["m"], st["v"], st["tmp"]
         b1, b2 = self.beta1, self.beta2
-        c1 = 1.0 - b1 ** self.t
-        c2 = 1.0 - b2 ** self.t
-        for k, p, g in self._pairs(params, grads):
-            m = self._buffer(k, p, "m")
-            v = self._buffer(k, p, "v")
-            tmp = self._buffer(k, p, "tmp")
-            m *= b1
-            np.multiply(g, 1.0 - b1, out=tmp)
-            m += tmp
-            v *= b2
-            np.multiply(g, g, out=tmp)
-            tmp *= 1.0 - b2
-            v += tmp
-            # p -= lr * (m / c1) / (sqrt(v / c2) + eps)
-            np.divide(v, c2, out=tmp)
-            np.sqrt(tmp, out=tmp)
-            tmp += self.eps
-            np.divide(m, tmp, out=tmp)
-            tmp *= self.lr / c1
-            p -= tmp
+        c1 = 1.0 - b1 ** st["step"]
+        c2 = 1.0 - b2 ** st["step"]
+        m *= b1
+        np.multiply(g, 1.0 - b1, out=tmp)
+        m += tmp
+        v *= b2
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - b2
+        v += tmp
+        # p -= lr * (m / c1) / (sqrt(v / c2) + eps)
+        np.divide(v, c2, out=tmp)
+        np.sqrt(tmp, out=tmp)
+        tmp += self.eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= self.lr / c1
+        p -= tmp
 
     def __repr__(self):
         return f"Adam(lr={self.lr:g}, beta1={self.beta1:g}, beta2={self.beta2:g}, eps={self.eps:g})"

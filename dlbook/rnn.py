@@ -307,6 +307,8 @@ def rnn_backward(dh, cache):
     dh: (N, T, H), the upstream gradient at every step
     -> dx (N, T, D), dh0 (N, H), dWx (D, H), dWh (H, H), db (H,).
     """
+    if not isinstance(cache, RNNCache):
+        raise TypeError(f"rnn_backward: expected the RNNCache returned by rnn_forward, got {type(cache).__name__}")
     Z, Wx, Wh = cache
     D, H = Wx.shape
     _, T1, N = Z.shape
@@ -588,6 +590,8 @@ def lstm_backward(dh, cache, dc=None):
     """
     if _cuda_on_device(dh, dc) or type(cache).__name__ == "LSTMCacheGPU":  # a GPU forward's cache
         return _cuda.lstm_backward(dh, cache, dc)
+    if not isinstance(cache, LSTMCache):
+        raise TypeError(f"lstm_backward: expected the LSTMCache returned by lstm_forward, got {type(cache).__name__}")
     Z, G, C, Wx, Wh = cache
     D = Wx.shape[0]
     T, H4, N = G.shape

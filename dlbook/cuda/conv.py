@@ -315,7 +315,7 @@ def _pool_fwd(x, y, kh, kw, sh, sw, is_max, inv_area):
             for s in range(kw):
                 v = x[n, c, h0 + r, w0 + s]
                 acc += v
-                if v > m:
+                if v > m or v != v:  # NaN propagates, as on the CPU and in PyTorch
                     m = v
         y[n, c, i, j] = m if is_max else acc * inv_area
         t += stride
@@ -346,7 +346,7 @@ def _pool_bwd(dy, x, dx, kh, kw, sh, sw, is_max, area):
         for i in range(i_lo, i_hi + 1):
             for j in range(j_lo, j_hi + 1):
                 if is_max:
-                    # the window's first maximum in row-major order
+                    # the window's first maximum in row-major order (its last NaN if any)
                     h0 = i * sh
                     w0 = j * sw
                     m = x[n, c, h0, w0]
@@ -355,7 +355,7 @@ def _pool_bwd(dy, x, dx, kh, kw, sh, sw, is_max, area):
                     for r in range(kh):
                         for s in range(kw):
                             v = x[n, c, h0 + r, w0 + s]
-                            if v > m:
+                            if v > m or v != v:
                                 m = v
                                 bh = h0 + r
                                 bw = w0 + s

@@ -117,12 +117,6 @@ class Affine(Layer):
         out += b
         return out
 
-    def _grad_buffer(self, key):
-        p, g = self.params[key], self.grads.get(key)
-        if g is None or g.shape != p.shape or g.dtype != p.dtype:
-            g = self.grads[key] = np.empty_like(p)
-        return g
-
     def backward(self, dout):
         if self.x is None:
             raise ValueError("Affine.backward: call forward first")
@@ -130,16 +124,12 @@ class Affine(Layer):
         if _cuda_on_device(dout, self.x):  # the forward ran on the GPU: so does the backward
             dx, self.grads["W"], self.grads["b"] = _cuda.affine_backward(dout, self.x, W)
             return dx if self.input_grad else None
-        if not (isinstance(dout, np.ndarray) and dout.shape == (self.x.shape[0], W.shape[1])):
-            dout = check_dout(dout, (self.x.shape[0], W.shape[1]), "Affine")
-        if dout.dtype != W.dtype:
-            dout = dout.astype(W.dtype)
-        np.matmul(self.x.T, dout, out=self._grad_buffer("W"))
-        np.add.reduce(dout, axis=0, out=self._grad_buffer("b"))
+        dout = check_dout(dout, (self.x.shape[0], W.shape[1]), "Affine").astype(W.dtype, copy=False)
+        self.grads["W"] = self.x.T @ dout          # dL/dW = x^T dout
+        self.grads["b"] = dout.sum(axis=0)         # dL/db = sum over the batch
         if not self.input_grad:
             return None
-        dx = dout @ W.T
-        return dx.reshape(self.x_shape)
+        return (dout @ W.T).reshape(self.x_shape)  # dL/dx = dout W^T
 
 
 class ReLU(Layer):
@@ -160,8 +150,7 @@ class ReLU(Layer):
     def backward(self, dout):
         if self.x is None:
             raise ValueError("ReLU.backward: call forward first")
-        if not (isinstance(dout, np.ndarray) and dout.shape == self.x.shape and dout.dtype.kind == "f"):
-            dout = check_dout(dout, self.x.shape, "ReLU")
+        dout = check_dout(dout, self.x.shape, "ReLU")
         g = _RELU_GRAD(self.x) if _RELU_GRAD is not None else relu_grad(self.x)
         g *= dout
         return g
@@ -237,7 +226,8 @@ class SoftmaxWithLoss(Layer):
             res = fast_softmax_xent(x, t)
             if res is not None:
                 loss, self.y = res
-                self.kind, self.t, self.x_shape = "labels", t, x.shape
+                # A copy: the caller may change its label array before backward reads it.
+                self.kind, self.t, self.x_shape = "labels", t.copy(), x.shape
                 return loss
         if x.ndim not in (1, 2) or x.shape[-1] == 0 or x.size == 0:
             raise ValueError(f"SoftmaxWithLoss: expected x of shape (N, C) or (C,), got {x.shape}")
@@ -251,7 +241,7 @@ class SoftmaxWithLoss(Layer):
         x2 = x.reshape(-1, x.shape[-1])
         t2 = t.reshape(x2.shape[0]) if kind == "labels" else t.reshape(x2.shape)
         loss, self.y = log_softmax_xent(x2, kind, t2)
-        self.kind, self.t = kind, t2
+        self.kind, self.t = kind, t2.copy()  # a copy: the caller may change t before backward
         return loss
 
     def backward(self, dout=1.0):
@@ -283,6 +273,8 @@ class MeanSquaredLoss(Layer):
         t = as_float_array(t, "t")
         if y.shape != t.shape:
             raise ValueError(f"MeanSquaredLoss: expected t with the shape of y {y.shape}, got {t.shape}")
+        if y.size == 0:
+            raise ValueError(f"MeanSquaredLoss: expected at least one element, got y of shape {y.shape}")
         check_finite(t, "t")
         self.diff = y - t.astype(y.dtype, copy=False)
         return float(np.vdot(self.diff, self.diff)) / self.diff.size
