@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import init
 from ._validate import check_positive_int
 from .conv import conv_output_size
 
@@ -337,45 +338,46 @@ def lenet(input_shape=(1, 8, 8), classes=10, channels=(8, 16), hidden=64, size=3
     input_shape: (C, H, W) of one sample (the default fits scikit-learn's 8x8 digits)
     -> :class:`dlbook.models.Sequential` with a softmax cross-entropy loss.
     """
-    from .layers import Affine, Conv2d, Flatten as FlattenLayer, MaxPool2d, ReLU, he_conv_weights
+    from .layers import Conv2d, Flatten as FlattenLayer, MaxPool2d, ReLU
     from .models import Sequential
 
     rng = np.random.default_rng(seed)
     C, H, W = input_shape
     layers = []
     for K in channels:
-        layers += [Conv2d(*he_conv_weights(K, C, size, rng, dtype), pad=size // 2), ReLU(), MaxPool2d(2)]
+        conv = Conv2d(init.he_normal((K, C, size, size), rng, dtype), np.zeros(K, dtype), pad=size // 2)
+        layers += [conv, ReLU(), MaxPool2d(2)]
         C, H, W = K, conv_output_size(H, size, 1, size // 2) // 2, conv_output_size(W, size, 1, size // 2) // 2
         if H < 1 or W < 1:
             raise ValueError(f"lenet: input {input_shape} is too small for {len(channels)} conv-pool stages")
     D = C * H * W
     layers += [
         FlattenLayer(),
-        _affine(D, hidden, rng, dtype, Affine), ReLU(),
-        _affine(hidden, classes, rng, dtype, Affine),
+        _he_affine(D, hidden, rng, dtype), ReLU(),
+        _he_affine(hidden, classes, rng, dtype),
     ]
     return Sequential(*layers)
 
 
-def _affine(d, m, rng, dtype, Affine):
-    W = (rng.standard_normal((d, m)) * np.sqrt(2.0 / d)).astype(dtype)
-    return Affine(W, np.zeros(m, dtype=dtype))
+def _he_affine(d, m, rng, dtype):
+    from .layers import Affine
+
+    return Affine(init.he_normal((d, m), rng, dtype), np.zeros(m, dtype=dtype))
 
 
-def simple_convnet(input_shape=(1, 28, 28), filters=30, size=5, hidden=100, classes=10, weight_std=0.01,
-                   seed=0, dtype=np.float32):
+def simple_convnet(input_shape=(1, 28, 28), filters=30, size=5, hidden=100, classes=10, seed=0, dtype=np.float32):
     """*Deep Learning from Scratch*'s SimpleConvNet: conv 30@5x5 -> ReLU -> maxpool 2 -> affine 100
-    -> ReLU -> affine 10 (+ softmax loss), Gaussian weights with std ``weight_std``."""
-    from .layers import Affine, Conv2d, MaxPool2d, ReLU
+    -> ReLU -> affine 10 (+ softmax loss), He-initialised (:func:`dlbook.init.he_normal`)."""
+    from .layers import Conv2d, MaxPool2d, ReLU
     from .models import Sequential
 
     rng = np.random.default_rng(seed)
     C, H, W = input_shape
-    conv_W = (rng.standard_normal((filters, C, size, size)) * weight_std).astype(dtype)
+    conv_W = init.he_normal((filters, C, size, size), rng, dtype)
     OH, OW = (H - size + 1) // 2, (W - size + 1) // 2
     D = filters * OH * OW
     return Sequential(
         Conv2d(conv_W, np.zeros(filters, dtype)), ReLU(), MaxPool2d(2),
-        Affine((rng.standard_normal((D, hidden)) * weight_std).astype(dtype), np.zeros(hidden, dtype)), ReLU(),
-        Affine((rng.standard_normal((hidden, classes)) * weight_std).astype(dtype), np.zeros(classes, dtype)),
+        _he_affine(D, hidden, rng, dtype), ReLU(),
+        _he_affine(hidden, classes, rng, dtype),
     )

@@ -4,15 +4,25 @@
   default); ``loss``/``backward`` run the network forwards and backwards, ``params``/``grads``
   expose every parameter under a ``"<layer index>.<name>"`` key for :mod:`dlbook.optim`.
 - :class:`MLP` — a multilayer perceptron (多层感知机) ``Affine -> act -> ... -> Affine`` with
-  He/Xavier initialised weights.
+  He or Xavier initialised weights (:mod:`dlbook.init`).
 """
 
 import numpy as np
 
+from . import init
 from ._validate import check_positive_int
 from .layers.core import Affine, ReLU, Sigmoid, SoftmaxWithLoss, Tanh
 
 __all__ = ["Sequential", "MLP"]
+
+
+def _initializer(init):
+    """``init`` as a function ``(shape, rng, dtype) -> array``: a name in ``_INITS`` or a callable."""
+    if callable(init):
+        return init
+    if init not in _INITS:
+        raise ValueError(f"MLP: expected init in {sorted(_INITS)} or a function, got {init!r}")
+    return _INITS[init]
 
 
 class Sequential:
@@ -33,6 +43,7 @@ class Sequential:
         self.layers = list(layers)
         self.loss_layer = SoftmaxWithLoss() if loss is None else loss
         self.last_loss = None
+        self.train()
 
     def forward(self, x):
         for layer in self.layers:
@@ -93,17 +104,24 @@ class Sequential:
     def grads(self):
         return self._collect("grads")
 
-    def train(self):
-        """Training mode: ``layer.train = True`` on every layer. Returns self."""
+    @property
+    def training(self):
+        """True in training mode (the default), False after :meth:`eval`."""
+        return self._training
+
+    def train(self, mode=True):
+        """Training mode: ``layer.training = mode`` on every layer, as in PyTorch. Returns self."""
+        self._training = bool(mode)
         for layer in self.layers + [self.loss_layer]:
-            layer.train = True
+            if hasattr(layer, "train") and callable(layer.train):
+                layer.train(mode)
+            else:
+                layer.training = bool(mode)
         return self
 
     def eval(self):
-        """Evaluation mode: ``layer.train = False`` on every layer. Returns self."""
-        for layer in self.layers + [self.loss_layer]:
-            layer.train = False
-        return self
+        """Evaluation mode: ``layer.training = False`` on every layer. Returns self."""
+        return self.train(False)
 
     def accuracy(self, x, t, batch_size=None):
         """Fraction of samples whose arg-max output equals the label.
@@ -135,15 +153,21 @@ class Sequential:
 _ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh}
 
 
+_INITS = {"he": init.he_normal, "xavier": init.xavier_normal}
+_DEFAULT_INIT = {"relu": "he", "sigmoid": "xavier", "tanh": "xavier"}
+
+
 class MLP(Sequential):
     """Multilayer perceptron: ``Affine -> activation -> ... -> Affine`` (+ softmax loss by default).
 
     sizes: layer widths, e.g. ``[784, 100, 10]``: input (N, 784) -> logits (N, 10).
-    activation: "relu" (He init, std ``sqrt(2/fan_in)``), "sigmoid" or "tanh" (Xavier, ``sqrt(1/fan_in)``).
-    weight_std: a fixed standard deviation instead. Biases start at 0. ``seed`` fixes the weights.
+    activation: "relu", "sigmoid" or "tanh". init: how the weights are drawn, ``"he"``
+    (:func:`dlbook.init.he_normal`, the default for ReLU), ``"xavier"``
+    (:func:`dlbook.init.xavier_normal`, the default for sigmoid and tanh) or any function
+    ``init(shape, rng, dtype) -> array``. Biases start at 0. ``seed`` fixes the weights.
     """
 
-    def __init__(self, sizes, *, activation="relu", weight_std=None, seed=0, dtype=np.float32, loss=None):
+    def __init__(self, sizes, *, activation="relu", init=None, seed=0, dtype=np.float32, loss=None):
         sizes = list(sizes)
         if len(sizes) < 2:
             raise ValueError(f"MLP: expected at least 2 sizes (input and output), got {sizes}")
@@ -151,17 +175,14 @@ class MLP(Sequential):
             check_positive_int(s, "MLP sizes")
         if activation not in _ACTIVATIONS:
             raise ValueError(f"MLP: expected activation in {sorted(_ACTIVATIONS)}, got {activation!r}")
+        draw = _initializer(_DEFAULT_INIT[activation] if init is None else init)
         dtype = np.dtype(dtype)
         if dtype not in (np.float32, np.float64):
             raise ValueError(f"MLP: expected dtype float32 or float64, got {dtype}")
         rng = np.random.default_rng(seed)
         layers = []
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            if weight_std is not None:
-                std = float(weight_std)
-            else:
-                std = np.sqrt((2.0 if activation == "relu" else 1.0) / fan_in)
-            W = (rng.standard_normal((fan_in, fan_out)) * std).astype(dtype)
+            W = np.asarray(draw((fan_in, fan_out), rng, dtype), dtype=dtype)
             layers.append(Affine(W, np.zeros(fan_out, dtype=dtype)))
             if i < len(sizes) - 2:
                 layers.append(_ACTIVATIONS[activation]())

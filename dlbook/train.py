@@ -137,6 +137,12 @@ def train_epoch(model, optimizer, x, t, batch_size, rng=None):
         return [_step(model, optimizer, x[idx], t[idx]) for idx in iterate_minibatches(len(x), batch_size, rng)]
 
 
+def _set_training(model, mode):
+    """``model.train(mode)`` for a model that has modes (every Sequential); others run unchanged."""
+    if callable(getattr(model, "train", None)):
+        model.train(mode)
+
+
 def fit(model, optimizer, x, t, *, epochs, batch_size, x_val=None, t_val=None, seed=0, progress=None):
     """Train ``model`` with mini-batch gradient descent; return a :class:`History`.
 
@@ -175,13 +181,11 @@ def fit(model, optimizer, x, t, *, epochs, batch_size, x_val=None, t_val=None, s
 
     for _ in epoch_iter:
         start = time.perf_counter()
-        if hasattr(model, "train") and callable(model.train):
-            model.train()
+        _set_training(model, True)
         batch_losses = train_epoch(model, optimizer, x, t, batch_size, rng)
         history["batch_loss"].extend(batch_losses)
         history["loss"].append(float(np.mean(batch_losses)))
-        if hasattr(model, "eval") and callable(model.eval):
-            model.eval()
+        _set_training(model, False)
         if classify:
             history["train_acc"].append(model.accuracy(x, t, batch_size=1000))
         if x_val is not None:
@@ -196,6 +200,5 @@ def fit(model, optimizer, x, t, *, epochs, batch_size, x_val=None, t_val=None, s
             if history["val_acc"]:
                 post["val_acc"] = f"{history['val_acc'][-1]:.3f}"
             bar.set_postfix(post)
-    if hasattr(model, "train") and callable(model.train):
-        model.train()
+    _set_training(model, True)
     return history

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from dlbook.conv import conv2d
-from dlbook.layers import AvgPool2d, Conv2d, Flatten, MaxPool2d, ResidualBlock, he_conv_weights
+from dlbook.init import he_normal
+from dlbook.layers import AvgPool2d, Conv2d, Flatten, MaxPool2d, ResidualBlock
 from dlbook.gradcheck import numerical_gradient, rel_error
 
 
@@ -30,8 +31,8 @@ def check_layer(layer, x, params=()):
 
 def test_conv2d_layer_gradients():
     rng = np.random.default_rng(0)
-    W, b = he_conv_weights(3, 2, (3, 2), rng, np.float64)
-    b += rng.standard_normal(3)
+    W = he_normal((3, 2, 3, 2), rng, np.float64)
+    b = rng.standard_normal(3)
     layer = Conv2d(W, b, stride=2, pad=1)
     x = rng.standard_normal((2, 2, 5, 6))
     np.testing.assert_allclose(layer.forward(x), conv2d(x, W, b, stride=2, pad=1))
@@ -40,7 +41,7 @@ def test_conv2d_layer_gradients():
 
 
 def test_conv2d_layer_casts_to_weight_dtype_and_skips_input_grad():
-    W, b = he_conv_weights(4, 1, 3)
+    W, b = he_normal((4, 1, 3, 3), 0, np.float32), np.zeros(4, np.float32)
     layer = Conv2d(W, b)
     y = layer.forward(np.ones((2, 1, 6, 6)))
     assert y.dtype == np.float32 and y.shape == (2, 4, 4, 4)
@@ -85,4 +86,4 @@ def test_errors():
     with pytest.raises(ValueError, match="forward first"):
         MaxPool2d().backward(np.ones((1, 1, 1, 1)))
     with pytest.raises(ValueError, match="channel mismatch"):
-        Conv2d(*he_conv_weights(2, 3, 3)).forward(np.ones((1, 2, 5, 5)))
+        Conv2d(he_normal((2, 3, 3, 3)), np.zeros(2)).forward(np.ones((1, 2, 5, 5)))

@@ -188,9 +188,13 @@ def test_sequential_params_are_live_and_modes():
     net = _two_layer_net(rng)
     net.params["0.W"][...] = 0.0
     assert np.all(net.layers[0].params["W"] == 0)
-    assert net.eval() is net and all(not layer.train for layer in net.layers)
-    net.train()
-    assert all(layer.train for layer in net.layers)
+    assert net.training and all(layer.training for layer in net.layers)
+    assert net.eval() is net and not net.training
+    assert all(not layer.training for layer in net.layers + [net.loss_layer])
+    assert net.train() is net and all(layer.training for layer in net.layers)
+    assert net.layers[0].eval() is net.layers[0] and not net.layers[0].training
+    net.train(False)
+    assert not any(layer.training for layer in net.layers)
     x = rng.standard_normal((5, 6))
     assert np.array_equal(net.predict(x), net.forward(x))
 

@@ -17,14 +17,27 @@ def check_dout(dout, shape, name):
 class Layer:
     """Base class: a layer with ``params``/``grads`` dicts, ``forward`` and ``backward``.
 
-    ``train`` is True by default; layers that behave differently at test time
-    (dropout, say) read it. ``Sequential.train()``/``eval()`` set it on every layer.
+    - ``params[name]``: the parameter arrays, kept by reference (an optimizer changes them in place).
+    - ``grads[name]``: after ``backward``, the gradient of each parameter, same shape and dtype.
+      ``backward`` stores **new** arrays there (it rebinds, never writes into the old ones), so a
+      gradient you kept from an earlier step stays as it was.
+    - ``training``: True by default; layers that behave differently at test time (dropout,
+      batch normalisation) read it. ``train()`` / ``eval()`` set it, as in PyTorch.
     """
 
     def __init__(self):
         self.params = {}
         self.grads = {}
-        self.train = True
+        self.training = True
+
+    def train(self, mode=True):
+        """Training mode (``training = mode``). Returns the layer."""
+        self.training = bool(mode)
+        return self
+
+    def eval(self):
+        """Evaluation mode (``training = False``). Returns the layer."""
+        return self.train(False)
 
     def forward(self, x):
         raise NotImplementedError

@@ -12,6 +12,7 @@ returns dx, fills ``grads`` and never modifies ``dout``. Parameters are kept by 
 
 import numpy as np
 
+from .. import init
 from .._validate import as_float_array, check_ndim
 from ..conv import (
     avg_pool2d,
@@ -21,21 +22,9 @@ from ..conv import (
     max_pool2d,
     max_pool2d_backward,
 )
-from .base import Layer
+from .base import Layer, check_dout
 
-__all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "ResidualBlock", "he_conv_weights"]
-
-
-def he_conv_weights(out_channels, in_channels, size, rng=None, dtype=np.float32):
-    """He-initialised (K, C, R, S) filters and zero (K,) biases: std = sqrt(2 / (C*R*S)).
-
-    size: int or (R, S). rng: a ``numpy.random.Generator`` (default ``default_rng(0)``).
-    """
-    R, S = (size, size) if np.isscalar(size) else size
-    rng = np.random.default_rng(0) if rng is None else rng
-    std = np.sqrt(2.0 / (in_channels * R * S))
-    W = (rng.standard_normal((out_channels, in_channels, R, S)) * std).astype(dtype)
-    return W, np.zeros(out_channels, dtype=dtype)
+__all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "ResidualBlock"]
 
 
 def _need_forward(layer, name):
@@ -161,20 +150,26 @@ class ResidualBlock(Layer):
 
     def __init__(self, W1, b1, W2, b2):
         super().__init__()
+        W1, W2 = as_float_array(W1, "W1"), as_float_array(W2, "W2")
+        if W1.ndim != 4 or W2.ndim != 4:
+            raise ValueError(f"ResidualBlock: expected W1, W2 of shape (C, C, R, R), got {W1.shape}, {W2.shape}")
+        C = W1.shape[1]
+        if W1.shape[0] != C or W2.shape[:2] != (C, C) or W1.shape[2] % 2 == 0 or W1.shape[2:] != W2.shape[2:] \
+                or W1.shape[2] != W1.shape[3]:
+            raise ValueError(f"ResidualBlock: expected W1, W2 of shape (C, C, R, R) with odd R, got {W1.shape}, {W2.shape}")
         self.conv1 = Conv2d(W1, b1, pad=W1.shape[2] // 2)
         self.conv2 = Conv2d(W2, b2, pad=W2.shape[2] // 2)
-        C = W1.shape[1]
-        if W1.shape[0] != C or W2.shape[:2] != (C, C) or W1.shape[2] % 2 == 0 or W1.shape[2:] != W2.shape[2:]:
-            raise ValueError(f"ResidualBlock: expected W1, W2 of shape (C, C, R, R) with odd R, got {W1.shape}, {W2.shape}")
         self.params = {"W1": self.conv1.params["W"], "b1": self.conv1.params["b"],
                        "W2": self.conv2.params["W"], "b2": self.conv2.params["b"]}
         self.x = None
 
     @classmethod
     def init(cls, channels, size=3, rng=None, dtype=np.float32):
-        """A block with He-initialised filters."""
-        rng = np.random.default_rng(0) if rng is None else rng
-        return cls(*he_conv_weights(channels, channels, size, rng, dtype), *he_conv_weights(channels, channels, size, rng, dtype))
+        """A block with He-initialised filters (:func:`dlbook.init.he_normal`) and zero biases."""
+        rng = np.random.default_rng(rng)
+        shape = (channels, channels, size, size)
+        W1, W2 = init.he_normal(shape, rng, dtype), init.he_normal(shape, rng, dtype)
+        return cls(W1, np.zeros(channels, dtype), W2, np.zeros(channels, dtype))
 
     def forward(self, x):
         x = as_float_array(x)
@@ -188,7 +183,7 @@ class ResidualBlock(Layer):
 
     def backward(self, dout):
         _need_forward(self, "ResidualBlock")
-        dz = as_float_array(dout, "dout") * self.mask2
+        dz = check_dout(dout, self.mask2.shape, "ResidualBlock") * self.mask2
         dh = self.conv2.backward(dz) * self.mask1
         dx = self.conv1.backward(dh) + dz  # the shortcut: the gradient flows through unchanged
         self.grads = {"W1": self.conv1.grads["W"], "b1": self.conv1.grads["b"],

@@ -19,6 +19,7 @@ gradients from the decoder back into the encoder.
 
 import numpy as np
 
+from .. import init
 from .._validate import as_float_array, check_ndim, check_positive_int
 from ..rnn import lstm_backward, lstm_forward, rnn_backward, rnn_forward
 from .base import Layer, check_dout
@@ -77,15 +78,14 @@ class _Recurrent(Layer):
 
     @classmethod
     def random(cls, D, H, *, seed=0, dtype=np.float32, stateful=False, **kwargs):
-        """A layer with weights drawn like PyTorch's: uniform in ``[-1/sqrt(H), 1/sqrt(H)]``, ``b = 0``."""
+        """A layer with Xavier-uniform weights (:func:`dlbook.init.xavier_uniform`) and ``b = 0``."""
         check_positive_int(D, f"{cls._name}.random: D")
         check_positive_int(H, f"{cls._name}.random: H")
         dtype = _init_dtype(dtype, f"{cls._name}.random")
         rng = np.random.default_rng(seed)
-        k = 1.0 / np.sqrt(H)
         G = cls.gates * H
-        Wx = rng.uniform(-k, k, (D, G)).astype(dtype)
-        Wh = rng.uniform(-k, k, (H, G)).astype(dtype)
+        Wx = init.xavier_uniform((D, G), rng, dtype)
+        Wh = init.xavier_uniform((H, G), rng, dtype)
         b = np.zeros(G, dtype)
         return cls(Wx, Wh, b, stateful=stateful, **kwargs)
 
@@ -137,9 +137,7 @@ class RNN(_Recurrent):
         if self.cache is None:
             raise ValueError("RNN.backward: call forward first")
         dx, self.dh0, dWx, dWh, db = rnn_backward(dout, self.cache)
-        self.grads["Wx"][...] = dWx
-        self.grads["Wh"][...] = dWh
-        self.grads["b"][...] = db
+        self.grads.update(Wx=dWx, Wh=dWh, b=db)
         return dx if self.input_grad else None
 
 
@@ -189,9 +187,7 @@ class LSTM(_Recurrent):
         if self.cache is None:
             raise ValueError("LSTM.backward: call forward first")
         dx, self.dh0, self.dc0, dWx, dWh, db = lstm_backward(dout, self.cache, dc=dc)
-        self.grads["Wx"][...] = dWx
-        self.grads["Wh"][...] = dWh
-        self.grads["b"][...] = db
+        self.grads.update(Wx=dWx, Wh=dWh, b=db)
         return dx if self.input_grad else None
 
 
@@ -249,12 +245,11 @@ class TimeAffine(Layer):
 
     @classmethod
     def random(cls, H, M, *, seed=0, dtype=np.float32):
-        """Weights uniform in ``[-1/sqrt(H), 1/sqrt(H)]`` (PyTorch's Linear), ``b = 0``."""
+        """Xavier-uniform weights (:func:`dlbook.init.xavier_uniform`), ``b = 0``."""
         check_positive_int(H, "TimeAffine.random: H")
         check_positive_int(M, "TimeAffine.random: M")
         dtype = _init_dtype(dtype, "TimeAffine.random")
-        k = 1.0 / np.sqrt(H)
-        W = np.random.default_rng(seed).uniform(-k, k, (H, M)).astype(dtype)
+        W = init.xavier_uniform((H, M), np.random.default_rng(seed), dtype)
         return cls(W, np.zeros(M, dtype))
 
     def forward(self, x):
@@ -277,8 +272,8 @@ class TimeAffine(Layer):
         N, T, H = self.shape
         dout = check_dout(dout, (N, T, W.shape[1]), "TimeAffine").astype(W.dtype, copy=False)
         d2 = dout.reshape(N * T, -1)
-        np.matmul(self.x2.T, d2, out=self.grads["W"])
-        np.sum(d2, axis=0, out=self.grads["b"])
+        self.grads["W"] = self.x2.T @ d2
+        self.grads["b"] = d2.sum(axis=0)
         if not self.input_grad:
             return None
         return (d2 @ W.T).reshape(N, T, H)
