@@ -8,6 +8,7 @@ All cases are float32. Targets (dlbook / torch, GUIDE §5 and issue 4) are print
 import numpy as np
 
 from dlbook import conv as K
+from dlbook import pooling as P
 from dlbook.architectures import simple_convnet
 from dlbook.optim import SGD
 
@@ -156,7 +157,7 @@ def cases(tiny=False):
 
     impls = {
         "numpy im2col (DLFS)": numpy_pool,
-        "dlbook": lambda: (K.max_pool2d(x, 2), K.max_pool2d_backward(dy, x, 2)),
+        "dlbook": lambda: (P.max_pool2d(x, 2), P.max_pool2d_backward(dy, x, 2)),
     }
     if torch is not None:
         tx = torch.from_numpy(x).requires_grad_()

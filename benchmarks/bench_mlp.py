@@ -5,7 +5,7 @@ cross-entropy, batch 100, SGD (lr 0.1), float32 end to end. Every implementation
 same loop: shuffle, slice a batch, forward, loss, backward, update. Target: dlbook <= 0.6x torch.
 ``python3 -m benchmarks mlp``.
 
-dlbook's ``train_epoch`` runs numpy's BLAS on one thread (``dlbook.train.BLAS_THREADS``): at these
+dlbook's ``train_epoch`` runs numpy's BLAS on one thread (``train_epoch(..., blas_threads=1)``): at these
 sizes a second thread gained nothing on an idle 2-core machine and cost 2-10x on a busy one. The
 "torch, 1 thread" row shows torch under the same rule; the ratio target is against plain "torch".
 """

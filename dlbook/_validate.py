@@ -4,7 +4,11 @@ Each helper raises ``ValueError`` with a message that names what was expected
 and what was received, so a reader who passes the wrong thing learns why.
 """
 
+import math
+
 import numpy as np
+
+from ._dispatch import is_device_array
 
 FLOAT_DTYPES = (np.float32, np.float64)
 
@@ -71,3 +75,28 @@ def check_nonnegative_int(value, name):
     """Raise ``ValueError`` unless ``value`` is an integer >= 0."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 0:
         raise ValueError(f"{name}: expected an integer >= 0, got {value!r}")
+
+
+def as_input(x, dtype=None, name="x"):
+    """A layer's input: device arrays pass through untouched (their kernels check them);
+    anything else becomes a float array (:func:`as_float_array`), cast to ``dtype`` if given."""
+    if is_device_array(x):
+        return x
+    x = as_float_array(x, name)
+    return x if dtype is None else x.astype(dtype, copy=False)
+
+
+def as_rows(x, features, dtype, layer):
+    """x (N, d1, d2, ...) with d1*d2*... = ``features``, or one sample (features,) -> (N, features).
+
+    An image batch is flattened, one row per sample; the rows are cast to ``dtype``.
+    """
+    x = as_input(x, dtype)
+    if x.ndim == 1 and not is_device_array(x):  # one sample
+        x = x[None, :]
+    if x.ndim < 1 or math.prod(x.shape[1:]) != features:
+        raise ValueError(
+            f"{layer}: expected x of shape (N, {features}) (or (N, ...) with {features} features "
+            f"per sample), got {tuple(x.shape)}"
+        )
+    return x.reshape(x.shape[0], features)

@@ -4,6 +4,7 @@ Every function takes an array (or anything ``np.asarray`` accepts) of any shape 
 an array of the same shape and dtype: float32 stays float32, float64 stays float64,
 integers become float64. Non-numeric input raises ``ValueError``.
 
+GPU arrays run the numba.cuda twins (``@dispatch``, see :mod:`dlbook._dispatch`).
 The elementwise kernels are numba ufuncs (``@vectorize``), compiled once per dtype and cached
 on disk. Beside each one sits the plain NumPy formula it must agree with
 (``REFERENCE[name]``); tests/test_activations.py checks that they do.
@@ -12,9 +13,8 @@ on disk. Beside each one sits the plain NumPy formula it must agree with
 import numpy as np
 from numba import vectorize
 
-from . import cuda as _cuda  # light: numba.cuda is imported only when a device array shows up
+from ._dispatch import dispatch
 from ._validate import as_float_array
-from .cuda.dispatch import on_device as _cuda_on_device
 
 __all__ = [
     "step",
@@ -80,83 +80,77 @@ def _relu_grad(x):
     return 1.0 if x > 0 else 0.0
 
 
+@dispatch("step")
 def step(x):
     """Step function (阶跃函数): 1 where ``x >= 0``, else 0.
 
     x: any shape -> same shape and dtype.
     """
-    if _cuda_on_device(x):  # a GPU array: the numba.cuda kernel (docs/reference/gpu.md)
-        return _cuda.step(x)
     x = as_float_array(x)
     with _quiet_nan():
         return _step(x)
 
 
+@dispatch("sigmoid")
 def sigmoid(x):
     """Logistic sigmoid ``1 / (1 + exp(-x))``, in (0, 1); never overflows.
 
     x: any shape -> same shape and dtype.
     """
-    if _cuda_on_device(x):  # a GPU array: the numba.cuda kernel (docs/reference/gpu.md)
-        return _cuda.sigmoid(x)
     return _sigmoid(as_float_array(x))
 
 
+@dispatch("sigmoid_grad")
 def sigmoid_grad(x):
     """Derivative of :func:`sigmoid` at ``x``: ``s * (1 - s)`` with ``s = sigmoid(x)``.
 
     x: any shape -> same shape and dtype.
     """
-    if _cuda_on_device(x):  # a GPU array: the numba.cuda kernel (docs/reference/gpu.md)
-        return _cuda.sigmoid_grad(x)
     return _sigmoid_grad(as_float_array(x))
 
 
+@dispatch("tanh")
 def tanh(x):
     """Hyperbolic tangent ``(1 - exp(-2x)) / (1 + exp(-2x))``, in (-1, 1).
 
     x: any shape -> same shape and dtype. (NumPy's ``tanh`` is already a fast,
     overflow-free ufunc, so this one only checks and passes the input on.)
     """
-    if _cuda_on_device(x):  # a GPU array: the numba.cuda kernel (docs/reference/gpu.md)
-        return _cuda.tanh(x)
     return np.tanh(as_float_array(x))
 
 
+@dispatch("tanh_grad")
 def tanh_grad(x):
     """Derivative of :func:`tanh` at ``x``: ``1 - tanh(x)**2``.
 
     x: any shape -> same shape and dtype.
     """
-    if _cuda_on_device(x):  # a GPU array: the numba.cuda kernel (docs/reference/gpu.md)
-        return _cuda.tanh_grad(x)
     return _tanh_grad(as_float_array(x))
 
 
+@dispatch("relu")
 def relu(x):
     """Rectified linear unit (修正线性单元): ``x`` where ``x > 0``, else 0.
 
     x: any shape -> same shape and dtype.
     """
-    if _cuda_on_device(x):  # a GPU array: the numba.cuda kernel (docs/reference/gpu.md)
-        return _cuda.relu(x)
     x = as_float_array(x)
     with _quiet_nan():
         return _relu(x)
 
 
+@dispatch("relu_grad")
 def relu_grad(x):
     """Derivative of :func:`relu` at ``x``: 1 where ``x > 0``, else 0 (0 at ``x == 0`` too).
 
     x: any shape -> same shape and dtype.
     """
-    if _cuda_on_device(x):  # a GPU array: the numba.cuda kernel (docs/reference/gpu.md)
-        return _cuda.relu_grad(x)
     x = as_float_array(x)
     with _quiet_nan():
         return _relu_grad(x)
 
 
+@dispatch("softmax")
 def softmax(x, axis=-1):
     """Softmax along ``axis``: ``exp(x_i) / sum_j exp(x_j)``; each slice sums to 1.
 
@@ -165,8 +159,6 @@ def softmax(x, axis=-1):
     ``exp(-max)`` cancels) and keeps every ``exp`` at most 1, so any finite input
     works, e.g. ``[1000, 1001, 1002]``.
     """
-    if _cuda_on_device(x):  # a GPU array: the numba.cuda kernel (last axis only)
-        return _cuda.softmax(x, axis=axis)
     x = as_float_array(x)
     if x.ndim == 0:
         raise ValueError("softmax: expected an array with at least 1 dimension, got a scalar")

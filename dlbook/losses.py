@@ -15,6 +15,7 @@ Each function returns a NumPy scalar of the input's dtype (float32 stays float32
 import numpy as np
 from numba import njit
 
+from ._dispatch import dispatch
 from ._validate import as_float_array, check_finite
 
 __all__ = [
@@ -55,14 +56,15 @@ def as_targets(y, t, name="t"):
     any other shape, for labels that are not integers in ``[0, C)``, and for NaN.
     """
     t = np.asarray(t)
+    shape = tuple(y.shape)  # a plain tuple: simulator device arrays' shapes take no negative index
     if t.dtype.kind not in "biuf":
         raise ValueError(f"{name}: expected integer labels or one-hot rows, got dtype {t.dtype}")
-    C = y.shape[-1]
-    if t.shape == y.shape:
+    C = shape[-1]
+    if t.shape == shape:
         t = t.astype(y.dtype, copy=False)
         check_finite(t, name)
         return "onehot", t
-    if t.shape == y.shape[:-1]:
+    if t.shape == shape[:-1]:
         if t.dtype.kind == "f":
             check_finite(t, name)
             if not np.all(t == np.round(t)):
@@ -74,8 +76,8 @@ def as_targets(y, t, name="t"):
             )
         return "labels", t
     raise ValueError(
-        f"{name}: expected one-hot targets of shape {y.shape} or integer labels of shape "
-        f"{y.shape[:-1]}, got shape {t.shape}"
+        f"{name}: expected one-hot targets of shape {shape} or integer labels of shape "
+        f"{shape[:-1]}, got shape {t.shape}"
     )
 
 
@@ -201,6 +203,7 @@ def _xent_labels_backward_kernel(y, t, scale, dx):
         di[t[i]] -= scale
 
 
+@dispatch("softmax_xent_backward")
 def softmax_xent_backward(y, kind, t, scale):
     """Gradient of the mean softmax cross-entropy w.r.t. the logits: ``scale * (y - t)``.
 
@@ -274,6 +277,7 @@ def _raise_bad(status, C):
     raise ValueError(f"softmax cross-entropy: expected class labels in [0, {C}), got one outside")
 
 
+@dispatch("log_softmax_xent")
 def log_softmax_xent(x, kind, t):
     """Shared core of :func:`softmax_cross_entropy` and ``SoftmaxWithLoss``.
 
@@ -290,20 +294,6 @@ def log_softmax_xent(x, kind, t):
     total, status = kernel(x, t, y)
     if status:
         _raise_bad(status, x.shape[1])
-    return total / x.shape[0], y
-
-
-def fast_softmax_xent(x, t):
-    """Fast path for ``SoftmaxWithLoss``: x (N, C) float ndarray, t (N,) int ndarray (checked here).
-
-    Returns ``(loss, y)`` or ``None`` when the input needs the full checks (bad labels, NaN).
-    """
-    if x.ndim != 2 or t.shape != (x.shape[0],) or not x.flags.c_contiguous or not t.dtype.isnative:
-        return None
-    y = np.empty_like(x)
-    total, status = _xent_labels_kernel(x, t, y)
-    if status:
-        return None
     return total / x.shape[0], y
 
 

@@ -10,6 +10,7 @@
 import numpy as np
 
 from . import init
+from ._dispatch import to_numpy
 from ._validate import check_positive_int
 from .layers.core import Affine, ReLU, Sigmoid, SoftmaxWithLoss, Tanh
 
@@ -128,13 +129,13 @@ class Sequential:
 
         t: integer labels (N,) or one-hot (N, C) -> float in [0, 1].
         """
-        t = np.asarray(t)
+        t = to_numpy(t)
         n = len(t)
         if batch_size is None:
-            y = self.predict(x)
+            y = to_numpy(self.predict(x))  # a model on the GPU returns device arrays
         else:
             check_positive_int(batch_size, "batch_size")
-            y = np.concatenate([self.predict(x[i:i + batch_size]) for i in range(0, n, batch_size)])
+            y = np.concatenate([to_numpy(self.predict(x[i:i + batch_size])) for i in range(0, n, batch_size)])
         if y.ndim != 2 or y.shape[0] != n:
             raise ValueError(f"accuracy: expected outputs of shape ({n}, C) for {n} targets, got {y.shape}")
         if t.ndim == 2:

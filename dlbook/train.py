@@ -5,16 +5,16 @@ docs/labs/digits-mlp.ipynb.
 runs ``model.gradient`` (forward, loss, backward) and ``optimizer.update``, and records a
 :class:`History` for plots. A tqdm progress bar shows the epochs unless ``progress=False`` or the
 environment sets ``DLBOOK_PROGRESS=0`` (the tests and the site build do); inside Jupyter the bar is
-one output updated in place. While an epoch runs, numpy's BLAS uses :data:`BLAS_THREADS` threads
+one output updated in place. While an epoch runs, numpy's BLAS uses ``blas_threads`` threads
 (1 by default; ``None`` leaves it alone).
 """
 
-import contextlib
 import os
 import time
 
 import numpy as np
 
+from ._parallel import limit_blas
 from ._validate import check_positive_int
 from .layers.core import SoftmaxWithLoss
 
@@ -105,35 +105,15 @@ def _step(model, optimizer, xb, tb):
     return float(loss)
 
 
-# Threads numpy's BLAS may use while train_epoch runs (None: leave BLAS alone).
-# Mini-batch GEMMs (batch 100 x 784 x 100) are too small to gain from a second BLAS thread, and
-# measured on the 2-core machines, OpenBLAS's spinning worker made an epoch 2-10x slower whenever
-# another process was busy; one thread was as fast on an idle machine. See benchmarks/bench_mlp.py.
-BLAS_THREADS = 1
-_controller = None
-
-
-def _blas_limit():
-    """A context limiting numpy's BLAS to ``BLAS_THREADS`` threads (threadpoolctl, if installed)."""
-    global _controller
-    if BLAS_THREADS is None:
-        return contextlib.nullcontext()
-    try:
-        if _controller is None:
-            from threadpoolctl import ThreadpoolController  # comes with scikit-learn (`plot` extra)
-
-            _controller = ThreadpoolController()
-        return _controller.limit(limits=BLAS_THREADS, user_api="blas")
-    except Exception:  # threadpoolctl missing or unable to inspect this process: run unchanged
-        return contextlib.nullcontext()
-
-
-def train_epoch(model, optimizer, x, t, batch_size, rng=None):
+def train_epoch(model, optimizer, x, t, batch_size, rng=None, *, blas_threads=1):
     """One pass over ``(x, t)`` in mini-batches (shuffled by ``rng`` if given); returns the batch losses.
 
-    numpy's BLAS is limited to :data:`BLAS_THREADS` threads meanwhile (see the comment there).
+    numpy's BLAS uses at most ``blas_threads`` threads meanwhile (None: leave it alone).
+    Mini-batch GEMMs (batch 100 x 784 x 100) are too small to gain from a second BLAS thread, and
+    on the 2-core machines OpenBLAS's spinning worker made an epoch 2-10x slower whenever another
+    process was busy; one thread was as fast on an idle machine (benchmarks/bench_mlp.py).
     """
-    with _blas_limit():
+    with limit_blas(blas_threads):
         return [_step(model, optimizer, x[idx], t[idx]) for idx in iterate_minibatches(len(x), batch_size, rng)]
 
 

@@ -17,9 +17,10 @@ TOL = {np.float32: 1e-4, np.float64: 1e-6}
 # Every public dlbook.cuda function these cases call (tests/test_cuda_sim.py checks the list is complete).
 COVERED = {
     "sigmoid", "tanh", "relu", "step", "sigmoid_grad", "tanh_grad", "relu_grad", "softmax",
+    "relu_backward", "sigmoid_backward", "tanh_backward",
     "matmul", "affine_forward", "affine_backward", "sum_rows",
     "conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward",
-    "lstm_forward", "lstm_backward", "GPUModel", "SGD",
+    "lstm_forward", "lstm_backward", "log_softmax_xent", "softmax_xent_backward", "SGD",
 }
 CASES = {}
 
@@ -167,7 +168,7 @@ for _i, _s in enumerate(CONV_SHAPES):  # shape 1 (stride/pad pairs, K > tile) on
 
 
 def _pool(dt):
-    import dlbook.conv as CPU
+    import dlbook.pooling as CPU
 
     dc = _dc()
     rng = np.random.default_rng(5)
@@ -237,30 +238,39 @@ case("lstm_one_launch_float64")(_lstm_one_launch)
 
 
 def _lenet(dt):
-    """A LeNet training step on the GPU (dlbook.cuda.to_device(model)) equals the CPU one."""
+    """A LeNet training step on the GPU (dlbook.cuda.to_device(model), the same layer classes)
+    equals the CPU one, gradient by gradient; so does an MLP with sigmoid and tanh layers."""
     from dlbook.architectures import lenet
+    from dlbook.models import MLP
 
     dc = _dc()
     rng = np.random.default_rng(8)
-    model = lenet(input_shape=(1, 4, 4), classes=4, channels=(2, 3), hidden=5, dtype=dt)
-    x = rng.random((2, 1, 4, 4)).astype(dt)
-    t = np.array([3, 1])
-    gpu = dc.to_device(model)
-    assert isinstance(gpu, dc.GPUModel)
-    loss_cpu = model.loss(x, t)
-    model.backward()
-    g_cpu = {k: np.array(v, copy=True) for k, v in model.grads.items()}
-    loss_gpu = gpu.loss(dc.to_device(x), t)
-    gpu.backward()
-    g_gpu = {k: dc.to_host(v) for k, v in gpu.grads.items()}
-    assert sorted(g_gpu) == sorted(g_cpu), (sorted(g_gpu), sorted(g_cpu))
-    errs = [abs(loss_gpu - loss_cpu) / abs(loss_cpu)] + [rel(g_gpu[k], g_cpu[k]) for k in g_cpu]
-    dc.SGD(lr=0.5).update(gpu.params, gpu.grads)  # one SGD step on each side
-    for k, p in model.params.items():
-        p -= 0.5 * g_cpu[k]
-    errs += [rel(dc.to_host(gpu.params[k]), model.params[k]) for k in model.params]
-    host = gpu.to_host()  # parameters copied back into the CPU model
-    errs.append(rel(host.params["0.W"], dc.to_host(gpu.params["0.W"])))
+    errs = []
+    for make, x in [
+        (lambda: lenet(input_shape=(1, 4, 4), classes=4, channels=(2, 3), hidden=5, dtype=dt), rng.random((2, 1, 4, 4))),
+        (lambda: MLP([3, 4, 4], activation="sigmoid", dtype=dt), rng.random((2, 3))),
+        (lambda: MLP([3, 4, 4], activation="tanh", dtype=dt), rng.random((2, 3))),
+    ]:
+        x, t = x.astype(dt), np.array([3, 1])
+        cpu, gpu = make(), dc.to_device(make())
+        assert type(gpu) is type(cpu) and all(dc.on_device(p) for p in gpu.params.values())
+        loss_cpu = cpu.loss(x, t)
+        cpu.backward()
+        g_cpu = {k: np.array(v, copy=True) for k, v in cpu.grads.items()}
+        loss_gpu = gpu.loss(dc.to_device(x), t)
+        gpu.backward()
+        assert all(dc.on_device(g) for g in gpu.grads.values())
+        g_gpu = {k: dc.to_host(v) for k, v in gpu.grads.items()}
+        assert sorted(g_gpu) == sorted(g_cpu), (sorted(g_gpu), sorted(g_cpu))
+        errs += [abs(loss_gpu - loss_cpu) / abs(loss_cpu)] + [rel(g_gpu[k], g_cpu[k]) for k in g_cpu]
+        dc.SGD(lr=0.5).update(gpu.params, gpu.grads)  # one SGD step on each side
+        for k, p in cpu.params.items():
+            p -= 0.5 * g_cpu[k]
+        errs += [rel(dc.to_host(gpu.params[k]), cpu.params[k]) for k in cpu.params]
+        assert gpu.accuracy(dc.to_device(x), t) == cpu.accuracy(x, t)
+        dc.to_host(gpu)  # parameters back on the CPU, in place
+        assert all(isinstance(p, np.ndarray) for p in gpu.params.values())
+        errs.append(rel(gpu.params["0.W"], cpu.params["0.W"]))
     return max(errs)
 
 
@@ -271,6 +281,7 @@ def _dispatch(dt):
     """The public functions send device arrays to the GPU kernels and return device arrays."""
     import dlbook.activations as A
     import dlbook.conv as C
+    import dlbook.pooling as P
     import dlbook.rnn as R
     from dlbook.layers import Affine
 
@@ -293,11 +304,11 @@ def _dispatch(dt):
                     C.conv2d_backward_reference(dy, x, w, stride=1, pad=1)):
         same(g, r)
     for kind in ("max", "avg"):
-        p = getattr(C, f"{kind}_pool2d")(D(x), 2)
-        same(p, getattr(C, f"{kind}_pool2d_reference")(x, 2))
+        p = getattr(P, f"{kind}_pool2d")(D(x), 2)
+        same(p, getattr(P, f"{kind}_pool2d_reference")(x, 2))
         dp = rng.standard_normal(tuple(p.shape)).astype(dt)
-        same(getattr(C, f"{kind}_pool2d_backward")(D(dp), D(x), 2),
-             getattr(C, f"{kind}_pool2d_backward_reference")(dp, x, 2))
+        same(getattr(P, f"{kind}_pool2d_backward")(D(dp), D(x), 2),
+             getattr(P, f"{kind}_pool2d_backward_reference")(dp, x, 2))
     a = rng.standard_normal((2, 5)).astype(dt)
     for name in ("sigmoid", "tanh", "relu", "step", "sigmoid_grad", "tanh_grad", "relu_grad", "softmax"):
         same(getattr(A, name)(D(a)), getattr(A, name)(a))

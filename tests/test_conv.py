@@ -4,17 +4,11 @@ import numpy as np
 import pytest
 
 from dlbook import conv as C
-from dlbook.conv import (
-    avg_pool2d,
-    avg_pool2d_backward,
-    col2im,
-    conv2d,
-    conv2d_backward,
-    conv_output_size,
-    im2col,
-    max_pool2d,
-    max_pool2d_backward,
-)
+from dlbook import pooling as P
+from dlbook.conv import _direct, _gemm, col2im, conv2d, conv2d_backward, conv_output_size, im2col
+from dlbook.conv._common import check_conv
+from dlbook.pooling import _kernels as pool_kernels
+from dlbook.pooling import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 
 from dlbook.gradcheck import numerical_gradient, rel_error
 
@@ -108,8 +102,8 @@ def test_pooling_matches_reference(size, stride, dtype):
     x = rng.standard_normal((2, 3, 7, 8)).astype(dtype)
     x[0, 0, :2, :2] = 1.0  # a tie: the gradient must go to the first maximum
     for fwd, fwd_ref, bwd, bwd_ref in (
-        (max_pool2d, C.max_pool2d_reference, max_pool2d_backward, C.max_pool2d_backward_reference),
-        (avg_pool2d, C.avg_pool2d_reference, avg_pool2d_backward, C.avg_pool2d_backward_reference),
+        (max_pool2d, P.max_pool2d_reference, max_pool2d_backward, P.max_pool2d_backward_reference),
+        (avg_pool2d, P.avg_pool2d_reference, avg_pool2d_backward, P.avg_pool2d_backward_reference),
     ):
         y = fwd(x, size, stride)
         assert y.dtype == dtype
@@ -192,7 +186,8 @@ def test_im2col_layout_and_col2im_adjoint():
     # square filter shorthand and the fast per-sample layout hold the same numbers
     np.testing.assert_array_equal(im2col(x, 3), im2col(x, 3, 3))
     fast = np.empty((2, 3 * 9, 3 * 4))
-    C._im2col_nchw(x, 3, 3, 1, 1, 0, 0, 3, 4, fast)
+    for n in range(2):
+        _gemm._im2col_sample(x[n], 3, 3, 1, 1, 0, 0, 3, 4, fast[n])
     np.testing.assert_array_equal(fast.transpose(0, 2, 1).reshape(-1, 27), im2col(x, 3))
 
 
@@ -291,43 +286,45 @@ def test_sobel_on_photo_matches_scipy():
 
 
 @pytest.mark.parametrize("case", [CONV_CASES[1], CONV_CASES[3], CONV_CASES[6]])
-def test_threaded_paths_match_reference(case, monkeypatch):
+def test_threaded_paths_match_reference(case):
     """Small inputs run on one thread; force the multi-threaded branches (numba prange, GEMM threads)."""
-    monkeypatch.setattr(C, "PARALLEL_MIN_WORK", 0)
     x, w, b, stride, pad = _conv_data(case, np.float32)
     ref = C.conv2d_reference(x, w, b, stride=stride, pad=pad)
     dy = np.random.default_rng(8).standard_normal(ref.shape).astype(np.float32)
     ref_grads = C.conv2d_backward_reference(dy, x, w, stride=stride, pad=pad)
-    for method in ("direct", "gemm"):
-        np.testing.assert_allclose(conv2d(x, w, b, stride=stride, pad=pad, method=method), ref, atol=1e-4)
-        for g, r in zip(conv2d_backward(dy, x, w, stride=stride, pad=pad, method=method), ref_grads):
+    x, w, b, stride, pad, _ = check_conv(x, w, b, stride, pad)
+    for kernel in (_direct, _gemm):
+        np.testing.assert_allclose(kernel.forward(x, w, b, stride, pad, min_work=0), ref, atol=1e-4)
+        dx, dw = kernel.backward(dy, x, w, stride, pad, True, min_work=0)
+        for g, r in zip((dx, dw), ref_grads):
             np.testing.assert_allclose(g, r, atol=1e-4 * max(1.0, np.abs(r).max()))
     xp = np.random.default_rng(9).standard_normal((3, 4, 7, 6)).astype(np.float32)
     dyp = np.ones_like(max_pool2d(xp, 3, 2))
-    np.testing.assert_allclose(max_pool2d_backward(dyp, xp, 3, 2), C.max_pool2d_backward_reference(dyp, xp, 3, 2))
+    dxp = np.empty_like(xp)
+    pool_kernels._max_pool_bwd(dyp, xp, 3, 3, 2, 2, dxp)  # called directly: numba's parallel loop
+    np.testing.assert_allclose(dxp, P.max_pool2d_backward_reference(dyp, xp, 3, 2))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("threaded", [False, True])
-def test_stride1_gemm_groups_match_reference(dtype, threaded, monkeypatch):
-    """The stride-1 GEMM path puts GEMM_GROUP samples side by side in one product: check group
+def test_stride1_gemm_groups_match_reference(dtype, threaded):
+    """The stride-1 GEMM path puts ``group`` samples side by side in one product: check group
     boundaries (N not a multiple of the group, a last partial group) with pad 0 and non-square pads.
     The stride-1 direct kernel works on filters in threes and taps in fours: K % 3 != 0, R*S % 4 != 0."""
-    monkeypatch.setattr(C, "GEMM_GROUP", 2)
-    if threaded:
-        monkeypatch.setattr(C, "PARALLEL_MIN_WORK", 0)
+    min_work = 0 if threaded else 1 << 62
     for case in [(5, 3, 6, 7, 4, 3, 2, 1, 0), (7, 2, 5, 4, 3, 2, 3, 1, (2, 1))]:
         x, w, b, stride, pad = _conv_data(case, dtype, seed=4)
         ref = C.conv2d_reference(x, w, b, stride=stride, pad=pad)
-        for method in ("direct", "gemm"):  # direct: K % 3 != 0 leaves the last filter triple part empty
-            y = conv2d(x, w, b, stride=stride, pad=pad, method=method)
+        x, w, b, stride, pad, _ = check_conv(x, w, b, stride, pad)
+        for y in (_direct.forward(x, w, b, stride, pad, min_work=min_work),  # K % 3 != 0: a part-empty triple
+                  _gemm.forward(x, w, b, stride, pad, group=2, min_work=min_work)):
             assert y.dtype == dtype
             np.testing.assert_allclose(y, ref, rtol=0, atol=TOL[dtype] * np.abs(ref).max())
-        np.testing.assert_allclose(conv2d(x, w, stride=stride, pad=pad, method="gemm"), ref - b[:, None, None],
+        np.testing.assert_allclose(_gemm.forward(x, w, None, stride, pad, group=2, min_work=min_work), ref - b[:, None, None],
                                    rtol=0, atol=TOL[dtype] * np.abs(ref).max())
         dy = np.random.default_rng(5).standard_normal(ref.shape).astype(dtype)
         want = C.conv2d_backward_reference(dy, x, w, stride=stride, pad=pad)
-        got = conv2d_backward(dy, x, w, stride=stride, pad=pad, method="gemm")
+        got = (*_gemm.backward(dy, x, w, stride, pad, True, group=2, min_work=min_work), dy.sum(axis=(0, 2, 3)))
         for name, g, r in zip(("dx", "dw", "db"), got, want):
             assert g.dtype == dtype, name
             np.testing.assert_allclose(g, r, rtol=0, atol=TOL[dtype] * max(1.0, np.abs(r).max()), err_msg=name)

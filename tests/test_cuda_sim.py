@@ -67,7 +67,7 @@ def test_every_public_gpu_function_is_checked():
 
 def test_import_dlbook_never_imports_numba_cuda():
     code = (
-        "import sys, dlbook, dlbook.cuda, dlbook.activations, dlbook.conv, dlbook.rnn, dlbook.layers\n"
+        "import sys, dlbook, dlbook.cuda, dlbook.activations, dlbook.conv, dlbook.pooling, dlbook.rnn, dlbook.layers, dlbook.models\n"
         "import numpy as np\n"
         "dlbook.activations.sigmoid(np.ones(3)); dlbook.cuda.on_device(np.ones(3))\n"
         "print('numba.cuda' in sys.modules)"

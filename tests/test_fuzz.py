@@ -13,7 +13,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from dlbook import activations, conv, losses, rnn  # noqa: E402
+from dlbook import activations, conv, losses, pooling, rnn  # noqa: E402
 from dlbook.layers import Affine, SoftmaxWithLoss  # noqa: E402
 from dlbook.optim import SGD, Adam, Momentum  # noqa: E402
 
@@ -81,8 +81,8 @@ def test_pooling_matches_the_reference_or_says_why(data):
     dtype = data.draw(DTYPES)
     x = _array(data.draw, (N, C, H, W), dtype)
     for fwd, bwd, fref, bref in [
-        (conv.max_pool2d, conv.max_pool2d_backward, conv.max_pool2d_reference, conv.max_pool2d_backward_reference),
-        (conv.avg_pool2d, conv.avg_pool2d_backward, conv.avg_pool2d_reference, conv.avg_pool2d_backward_reference),
+        (pooling.max_pool2d, pooling.max_pool2d_backward, pooling.max_pool2d_reference, pooling.max_pool2d_backward_reference),
+        (pooling.avg_pool2d, pooling.avg_pool2d_backward, pooling.avg_pool2d_reference, pooling.avg_pool2d_backward_reference),
     ]:
         try:
             y = fwd(x, size, stride)

@@ -7,7 +7,8 @@ PyTorch's answer (written out here, so the test needs no torch).
 import numpy as np
 import pytest
 
-from dlbook.conv import conv2d, max_pool2d, max_pool2d_backward, max_pool2d_backward_reference, max_pool2d_reference
+from dlbook.conv import conv2d
+from dlbook.pooling import max_pool2d, max_pool2d_backward, max_pool2d_backward_reference, max_pool2d_reference
 from dlbook.gradcheck import rel_error
 from dlbook.graph import AddLayer, MulLayer
 from dlbook.layers import Affine, MaxPool2d, MeanSquaredLoss, ResidualBlock, SoftmaxWithLoss

@@ -10,7 +10,8 @@ import threading
 import numpy as np
 import pytest
 
-from dlbook.conv import conv2d, conv2d_backward, max_pool2d
+from dlbook.conv import conv2d, conv2d_backward
+from dlbook.pooling import max_pool2d
 from dlbook.rnn import lstm_forward, rnn_forward
 
 THREADS = 4
@@ -41,10 +42,13 @@ def _run_concurrently(fn, inputs):
 
 
 def _assert_same(results, expected):
+    """Equal up to float32 rounding. BLAS may block a product differently in another thread (seen:
+    8 ulps in dw), while a shared workspace gave errors of the size of the values (up to 557)."""
     for i, per_thread in enumerate(results):
         for k, got in enumerate(per_thread):
             for g, e in zip(got if isinstance(got, tuple) else (got,), expected[i] if isinstance(expected[i], tuple) else (expected[i],)):
-                np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-5, err_msg=f"thread {i}, call {k}")
+                np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-4 * max(1.0, float(np.abs(e).max())),
+                                           err_msg=f"thread {i}, call {k}")
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,10 @@ The kernels live in submodules (loaded on first use):
 - ``gemm``: a register-tiled SGEMM/DGEMM generator, ``matmul``, ``affine_forward/backward``
 - ``conv``: conv2d as an implicit GEMM, its backward (im2col + GEMM), max/avg pooling
 - ``rnn``: LSTM forward/backward; each step is one kernel (recurrent GEMM + gates + cell update)
-- ``model``: :class:`GPUModel` (``to_device(model)``: a whole network on the GPU) and :class:`SGD`
+- ``losses``: softmax cross-entropy and its gradient (integer labels)
+- ``model``: moving a whole model's parameters (``to_device(model)``) and :class:`SGD`
+- ``kernels``: registers each kernel as the twin of its CPU function (:mod:`dlbook._dispatch`),
+  so that the ordinary functions and layers run on the GPU when given device arrays
 """
 
 import importlib
@@ -23,7 +26,7 @@ import os
 
 import numpy as np
 
-from .dispatch import is_device_array, on_device
+from .._dispatch import is_device_array, on_device
 
 __all__ = [
     "CudaUnavailableError",
@@ -138,22 +141,30 @@ def _as_numba(a):
 def to_device(a):
     """Copy a NumPy array (or anything ``np.asarray`` accepts) to the GPU; device arrays pass through.
 
-    Returns a numba device array. A :class:`dlbook.models.Sequential` is moved as a whole: the
-    result is a :class:`dlbook.cuda.model.GPUModel` with its parameters on the GPU.
+    Returns a numba device array. A :class:`dlbook.models.Sequential` is moved as a whole, in
+    place, like PyTorch's ``model.to("cuda")``: its parameters become device arrays and the same
+    model is returned; its layers then run on the GPU when given device arrays.
     Raises :class:`CudaUnavailableError` without a usable GPU.
     """
     if is_device_array(a):
         return _as_numba(a)
     _cuda()
     if hasattr(a, "layers") and hasattr(a, "loss_layer"):
-        from .model import GPUModel
+        from .model import move_model
 
-        return GPUModel(a)
+        return move_model(a, "device")
     return _as_numba(np.asarray(a))
 
 
 def to_host(a):
-    """Copy a device array back to a NumPy array; NumPy input is returned as an array unchanged."""
+    """Copy a device array back to a NumPy array; NumPy input is returned as an array unchanged.
+
+    A model moved by :func:`to_device` gets its parameters back as NumPy arrays (in place).
+    """
+    if hasattr(a, "layers") and hasattr(a, "loss_layer"):
+        from .model import move_model
+
+        return move_model(a, "host")
     if not is_device_array(a):
         return np.asarray(a)
     return _as_numba(a).copy_to_host()
@@ -161,7 +172,8 @@ def to_host(a):
 
 # Public GPU functions, each loaded from its submodule on first access.
 _LAZY = {
-    "elementwise": ("sigmoid", "tanh", "relu", "step", "sigmoid_grad", "tanh_grad", "relu_grad", "softmax"),
+    "elementwise": ("sigmoid", "tanh", "relu", "step", "sigmoid_grad", "tanh_grad", "relu_grad", "softmax",
+                    "relu_backward", "sigmoid_backward", "tanh_backward"),
     "gemm": ("matmul", "affine_forward", "affine_backward", "sum_rows"),
     "conv": (
         "conv2d",
@@ -172,7 +184,8 @@ _LAZY = {
         "avg_pool2d_backward",
     ),
     "rnn": ("lstm_forward", "lstm_backward"),
-    "model": ("GPUModel", "SGD"),
+    "losses": ("log_softmax_xent", "softmax_xent_backward"),
+    "model": ("SGD",),
 }
 _WHERE = {name: mod for mod, names in _LAZY.items() for name in names}
 

@@ -18,7 +18,7 @@
 
 import numpy as np
 
-from ..conv import _pair  # plain-Python argument parsing shared with the CPU path
+from ..conv._common import pair as _pair  # argument parsing shared with the CPU path
 from . import gemm as _gemm
 from ._util import SIM, ceil_div, cuda, dev, empty, flat, grid1d
 

@@ -234,3 +234,60 @@ def softmax(x, axis=-1, out=None):
             _SOFTMAX[key] = _make_softmax(x.dtype.type)
         _SOFTMAX[key][rows, SOFTMAX_THREADS](flat(x), flat(out), cols)
     return out
+
+
+# ------------------------------------------------------------------ layer backward passes
+
+
+@cuda.jit
+def _relu_bwd(dout, x, out, one):
+    # out = dout where x > 0, else 0
+    i = cuda.grid(1)
+    stride = cuda.gridsize(1)
+    while i < out.size:
+        out[i] = dout[i] if x[i] > 0 else dout[i] - dout[i]
+        i += stride
+
+
+@cuda.jit
+def _sigmoid_bwd(dout, y, out, one):
+    i = cuda.grid(1)
+    stride = cuda.gridsize(1)
+    while i < out.size:
+        out[i] = dout[i] * y[i] * (one - y[i])
+        i += stride
+
+
+@cuda.jit
+def _tanh_bwd(dout, y, out, one):  # one: 1 in the arrays' dtype, so float32 stays float32
+    i = cuda.grid(1)
+    stride = cuda.gridsize(1)
+    while i < out.size:
+        out[i] = dout[i] * (one - y[i] * y[i])
+        i += stride
+
+
+def _binary(kernel, name, dout, saved):
+    saved = dev(saved, "the forward's array", name)
+    dout = dev(dout, "dout", name, dtype=saved.dtype)
+    if tuple(dout.shape) != tuple(saved.shape):
+        raise ValueError(f"{name}: expected dout of shape {tuple(saved.shape)}, got {tuple(dout.shape)}")
+    out = empty(saved.shape, saved.dtype)
+    if out.size:
+        kernel[_launch_size(out.size)](flat(dout), flat(saved), flat(out), saved.dtype.type(1))
+    return out
+
+
+def relu_backward(dout, x):
+    """GPU twin of :func:`dlbook.layers.core.relu_backward`: ``dout * [x > 0]``."""
+    return _binary(_relu_bwd, "relu_backward", dout, x)
+
+
+def sigmoid_backward(dout, y):
+    """GPU twin of :func:`dlbook.layers.core.sigmoid_backward`: ``dout * y * (1 - y)``."""
+    return _binary(_sigmoid_bwd, "sigmoid_backward", dout, y)
+
+
+def tanh_backward(dout, y):
+    """GPU twin of :func:`dlbook.layers.core.tanh_backward`: ``dout * (1 - y**2)``."""
+    return _binary(_tanh_bwd, "tanh_backward", dout, y)

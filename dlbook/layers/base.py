@@ -39,6 +39,12 @@ class Layer:
         """Evaluation mode (``training = False``). Returns the layer."""
         return self.train(False)
 
+    def saved(self, value):
+        """``value`` (something forward stored), or ``ValueError`` if forward has not run yet."""
+        if value is None:
+            raise ValueError(f"{type(self).__name__}.backward: call forward first")
+        return value
+
     def forward(self, x):
         raise NotImplementedError
 

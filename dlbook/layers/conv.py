@@ -1,5 +1,5 @@
 """Convolution and pooling layers — book pages: docs/04-cnn-rnn/convolution.md, pooling.md and
-cnn-architectures.md; kernels in :mod:`dlbook.conv`.
+cnn-architectures.md; functions in :mod:`dlbook.conv` and :mod:`dlbook.pooling`.
 
 - :class:`Conv2d` — ``conv2d(x, W, b, stride, pad)``; W: (K, C, R, S), b: (K,)
 - :class:`MaxPool2d`, :class:`AvgPool2d` — no parameters, channels kept
@@ -13,23 +13,12 @@ returns dx, fills ``grads`` and never modifies ``dout``. Parameters are kept by 
 import numpy as np
 
 from .. import init
-from .._validate import as_float_array, check_ndim
-from ..conv import (
-    avg_pool2d,
-    avg_pool2d_backward,
-    conv2d,
-    conv2d_backward,
-    max_pool2d,
-    max_pool2d_backward,
-)
+from .._validate import as_float_array, as_input, check_ndim
+from ..conv import conv2d, conv2d_backward
+from ..pooling import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 from .base import Layer, check_dout
 
 __all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "ResidualBlock"]
-
-
-def _need_forward(layer, name):
-    if layer.x is None:
-        raise ValueError(f"{name}.backward: call forward first")
 
 
 class Conv2d(Layer):
@@ -58,18 +47,13 @@ class Conv2d(Layer):
     b = property(lambda self: self.params["b"])
 
     def forward(self, x):
-        x = as_float_array(x)
-        if x.dtype != self.params["W"].dtype:
-            x = x.astype(self.params["W"].dtype)
-        y = conv2d(x, self.params["W"], self.params["b"], stride=self.stride, pad=self.pad)
-        self.x = x
-        return y
+        self.x = as_input(x, self.params["W"].dtype)
+        return conv2d(self.x, self.params["W"], self.params["b"], stride=self.stride, pad=self.pad)
 
     def backward(self, dout):
-        _need_forward(self, "Conv2d")
-        W = self.params["W"]
-        dx, dW, db = conv2d_backward(dout, self.x, W, stride=self.stride, pad=self.pad, need_dx=self.input_grad)
-        self.grads["W"], self.grads["b"] = dW, db
+        dx, self.grads["W"], self.grads["b"] = conv2d_backward(
+            dout, self.saved(self.x), self.params["W"], stride=self.stride, pad=self.pad, need_dx=self.input_grad
+        )
         return dx
 
     def __repr__(self):
@@ -85,14 +69,11 @@ class _Pool(Layer):
         self.x = None
 
     def forward(self, x):
-        x = as_float_array(x)
-        y = type(self)._fwd(x, self.size, self.stride)
-        self.x = x
-        return y
+        self.x = as_input(x)
+        return type(self)._fwd(self.x, self.size, self.stride)
 
     def backward(self, dout):
-        _need_forward(self, type(self).__name__)
-        return type(self)._bwd(dout, self.x, self.size, self.stride)
+        return type(self)._bwd(dout, self.saved(self.x), self.size, self.stride)
 
     def __repr__(self):
         return f"{type(self).__name__}(size={self.size}, stride={self.stride})"
@@ -123,20 +104,19 @@ class Flatten(Layer):
         self.shape = None
 
     def forward(self, x):
-        x = as_float_array(x)
+        x = as_input(x)
         if x.ndim < 1:
             raise ValueError(f"Flatten: expected an array with a batch axis, got shape {x.shape}")
-        self.shape = x.shape
-        return x.reshape(x.shape[0], -1)
+        self.shape = tuple(x.shape)
+        return x.reshape(x.shape[0], int(np.prod(x.shape[1:])))
 
     def backward(self, dout):
-        if self.shape is None:
-            raise ValueError("Flatten.backward: call forward first")
-        dout = as_float_array(dout, "dout")
-        expected = (self.shape[0], int(np.prod(self.shape[1:])))
-        if dout.shape != expected:
-            raise ValueError(f"Flatten.backward: expected dout of shape {expected}, got {dout.shape}")
-        return dout.reshape(self.shape)
+        shape = self.saved(self.shape)
+        dout = as_input(dout, name="dout")
+        expected = (shape[0], int(np.prod(shape[1:])))
+        if tuple(dout.shape) != expected:
+            raise ValueError(f"Flatten.backward: expected dout of shape {expected}, got {tuple(dout.shape)}")
+        return dout.reshape(shape)
 
 
 class ResidualBlock(Layer):
@@ -182,7 +162,7 @@ class ResidualBlock(Layer):
         return z * self.mask2
 
     def backward(self, dout):
-        _need_forward(self, "ResidualBlock")
+        self.saved(self.x)
         dz = check_dout(dout, self.mask2.shape, "ResidualBlock") * self.mask2
         dh = self.conv2.backward(dz) * self.mask1
         dx = self.conv1.backward(dh) + dz  # the shortcut: the gradient flows through unchanged

@@ -11,37 +11,59 @@ returns the gradient with respect to the input without ever modifying ``dout``. 
 layers call :mod:`dlbook.activations`; the loss layers share their arithmetic with :mod:`dlbook.losses`.
 Parameter arrays are kept by reference (no copy), so an optimizer or a numerical gradient
 check that changes them in place changes the layer.
+
+Each layer's arithmetic is a small function beside it (:func:`affine`, :func:`relu_backward`, ...)
+that reads like the formula; given GPU arrays, the same layer runs their numba.cuda twins
+(:mod:`dlbook._dispatch`).
 """
 
 import math
 
 import numpy as np
 
-from .. import cuda as _cuda  # light: numba.cuda is imported only when a device array shows up
-from ..cuda.dispatch import on_device as _cuda_on_device
-from .._validate import as_float_array, check_finite
-from ..activations import relu, relu_grad, sigmoid, tanh
-from ..losses import as_targets, fast_softmax_xent, log_softmax_xent, softmax_xent_backward
+from .._dispatch import dispatch
+from .._validate import as_float_array, as_input, as_rows, check_finite
+from ..activations import relu, sigmoid, tanh
+from ..losses import as_targets, log_softmax_xent, softmax_xent_backward
 from .base import Layer, check_dout
 
-__all__ = ["Affine", "ReLU", "Sigmoid", "Tanh", "SoftmaxWithLoss", "MeanSquaredLoss"]
+__all__ = ["Affine", "ReLU", "Sigmoid", "Tanh", "SoftmaxWithLoss", "MeanSquaredLoss",
+           "affine", "affine_backward", "relu_backward", "sigmoid_backward", "tanh_backward"]
 
 
-def _compiled_ufunc(name):
-    """The NumPy ufunc numba compiled for ``dlbook.activations.<name>`` (None if unavailable).
-
-    The layers call it directly on arrays they already checked, skipping the public function's
-    input checks and numba's Python-level dispatcher (a few microseconds per call, which matter
-    at batch sizes of 100).
-    """
-    from .. import activations
-
-    u = getattr(getattr(activations, name, None), "ufunc", None)
-    return u if isinstance(u, np.ufunc) else None
+# ------------------------------------------------------------------ the formulas
 
 
-_RELU = _compiled_ufunc("_relu")
-_RELU_GRAD = _compiled_ufunc("_relu_grad")
+@dispatch("affine")
+def affine(x, W, b):
+    """The affine map: x (N, D) @ W (D, M) + b (M,) -> (N, M)."""
+    return x @ W + b
+
+
+@dispatch("affine_backward")
+def affine_backward(dout, x, W, need_dx=True):
+    """Gradients of :func:`affine` for dout (N, M): ``dx = dout W^T`` (N, D) (None unless
+    ``need_dx``), ``dW = x^T dout`` (D, M), ``db = sum_n dout`` (M,)."""
+    dout = check_dout(dout, (x.shape[0], W.shape[1]), "Affine").astype(W.dtype, copy=False)
+    return (dout @ W.T if need_dx else None), x.T @ dout, dout.sum(axis=0)
+
+
+@dispatch("relu_backward")
+def relu_backward(dout, x):
+    """ReLU's gradient: ``dx = dout * [x > 0]`` (a switch: open where the input was positive)."""
+    return check_dout(dout, x.shape, "ReLU") * (x > 0)
+
+
+@dispatch("sigmoid_backward")
+def sigmoid_backward(dout, y):
+    """Sigmoid's gradient from its output y: ``dx = dout * y * (1 - y)``."""
+    return check_dout(dout, y.shape, "Sigmoid") * y * (1 - y)
+
+
+@dispatch("tanh_backward")
+def tanh_backward(dout, y):
+    """Tanh's gradient from its output y: ``dx = dout * (1 - y**2)``."""
+    return check_dout(dout, y.shape, "Tanh") * (1 - y * y)
 
 
 def _scalar_dout(dout, name):
@@ -55,6 +77,7 @@ def _scalar_dout(dout, name):
     return d
 
 
+# ------------------------------------------------------------------ the layers
 
 
 class Affine(Layer):
@@ -76,10 +99,8 @@ class Affine(Layer):
             raise ValueError(f"Affine: expected W of shape (D, M), got shape {W.shape}")
         if b.shape != (W.shape[1],):
             raise ValueError(f"Affine: expected b of shape ({W.shape[1]},) to match W {W.shape}, got {b.shape}")
-        if b.dtype != W.dtype:
-            b = b.astype(W.dtype)
-        self.params = {"W": W, "b": b}
-        self.grads = {"W": np.zeros_like(W), "b": np.zeros_like(b)}
+        self.params = {"W": W, "b": b.astype(W.dtype, copy=False)}
+        self.grads = {"W": np.zeros_like(W), "b": np.zeros_like(self.params["b"])}
         self.input_grad = True
         self.x = None
         self.x_shape = None
@@ -92,50 +113,21 @@ class Affine(Layer):
 
     def forward(self, x):
         W, b = self.params["W"], self.params["b"]
-        if _cuda_on_device(x, W):  # GPU arrays: dlbook.cuda's tiled GEMM, bias in its epilogue
-            self.x, self.x_shape = x, tuple(x.shape)
-            return _cuda.affine_forward(x, W, b)
-        if not (isinstance(x, np.ndarray) and x.dtype == W.dtype):
-            x = as_float_array(x)
-        if x.ndim < 1:
-            raise ValueError(f"Affine: expected x of shape (N, {W.shape[0]}), got a scalar")
-        if x.ndim == 1:  # one sample
-            x = x[None, :]
-        n = x.shape[0]
-        feat = math.prod(x.shape[1:])
-        if feat != W.shape[0]:
-            raise ValueError(
-                f"Affine: expected x of shape (N, {W.shape[0]}) (or (N, ...) with {W.shape[0]} "
-                f"features per sample), got {x.shape}"
-            )
-        self.x_shape = x.shape
-        x2 = x.reshape(n, feat)
-        if x2.dtype != W.dtype:
-            x2 = x2.astype(W.dtype)
-        self.x = x2
-        out = x2 @ W
-        out += b
-        return out
+        x = as_input(x, W.dtype)
+        self.x_shape = tuple(x.shape)
+        self.x = as_rows(x, W.shape[0], W.dtype, "Affine")  # (N, D): an image batch is flattened
+        return affine(self.x, W, b)                          # x @ W + b
 
     def backward(self, dout):
-        if self.x is None:
-            raise ValueError("Affine.backward: call forward first")
-        W = self.params["W"]
-        if _cuda_on_device(dout, self.x):  # the forward ran on the GPU: so does the backward
-            dx, self.grads["W"], self.grads["b"] = _cuda.affine_backward(dout, self.x, W)
-            return dx if self.input_grad else None
-        dout = check_dout(dout, (self.x.shape[0], W.shape[1]), "Affine").astype(W.dtype, copy=False)
-        self.grads["W"] = self.x.T @ dout          # dL/dW = x^T dout
-        self.grads["b"] = dout.sum(axis=0)         # dL/db = sum over the batch
-        if not self.input_grad:
-            return None
-        return (dout @ W.T).reshape(self.x_shape)  # dL/dx = dout W^T
+        x = self.saved(self.x)
+        dx, self.grads["W"], self.grads["b"] = affine_backward(dout, x, self.params["W"], need_dx=self.input_grad)
+        return None if dx is None else dx.reshape(self.x_shape)
 
 
 class ReLU(Layer):
     """Rectified linear unit: ``out = max(x, 0)``; ``dx = dout * (x > 0)``.
 
-    x: any shape -> same shape. Uses :func:`dlbook.activations.relu` and ``relu_grad``.
+    x: any shape -> same shape. Uses :func:`dlbook.activations.relu` and :func:`relu_backward`.
     """
 
     def __init__(self):
@@ -143,23 +135,17 @@ class ReLU(Layer):
         self.x = None
 
     def forward(self, x):
-        x = as_float_array(x)
-        self.x = x
-        return _RELU(x) if _RELU is not None else relu(x)
+        self.x = as_input(x)
+        return relu(self.x)
 
     def backward(self, dout):
-        if self.x is None:
-            raise ValueError("ReLU.backward: call forward first")
-        dout = check_dout(dout, self.x.shape, "ReLU")
-        g = _RELU_GRAD(self.x) if _RELU_GRAD is not None else relu_grad(self.x)
-        g *= dout
-        return g
+        return relu_backward(dout, self.saved(self.x))
 
 
 class Sigmoid(Layer):
     """Logistic sigmoid: ``out = 1 / (1 + exp(-x))``; ``dx = dout * out * (1 - out)``.
 
-    x: any shape -> same shape. Uses :func:`dlbook.activations.sigmoid`.
+    x: any shape -> same shape. Uses :func:`dlbook.activations.sigmoid` and :func:`sigmoid_backward`.
     """
 
     def __init__(self):
@@ -167,21 +153,17 @@ class Sigmoid(Layer):
         self.out = None
 
     def forward(self, x):
-        self.out = sigmoid(x)
+        self.out = sigmoid(as_input(x))
         return self.out
 
     def backward(self, dout):
-        if self.out is None:
-            raise ValueError("Sigmoid.backward: call forward first")
-        dout = check_dout(dout, self.out.shape, "Sigmoid")
-        y = self.out
-        return dout * y * (1 - y)
+        return sigmoid_backward(dout, self.saved(self.out))
 
 
 class Tanh(Layer):
     """Hyperbolic tangent: ``out = tanh(x)``; ``dx = dout * (1 - out**2)``.
 
-    x: any shape -> same shape. Uses :func:`dlbook.activations.tanh`.
+    x: any shape -> same shape. Uses :func:`dlbook.activations.tanh` and :func:`tanh_backward`.
     """
 
     def __init__(self):
@@ -189,15 +171,11 @@ class Tanh(Layer):
         self.out = None
 
     def forward(self, x):
-        self.out = tanh(x)
+        self.out = tanh(as_input(x))
         return self.out
 
     def backward(self, dout):
-        if self.out is None:
-            raise ValueError("Tanh.backward: call forward first")
-        dout = check_dout(dout, self.out.shape, "Tanh")
-        y = self.out
-        return dout * (1 - y * y)
+        return tanh_backward(dout, self.saved(self.out))
 
 
 class SoftmaxWithLoss(Layer):
@@ -210,6 +188,8 @@ class SoftmaxWithLoss(Layer):
     After forward, ``y`` holds the softmax probabilities.
     """
 
+    logits_layout = "(N, C) or (C,)"
+
     def __init__(self):
         super().__init__()
         self.y = None
@@ -217,45 +197,25 @@ class SoftmaxWithLoss(Layer):
         self.kind = None
         self.x_shape = None
 
-    def forward(self, x, t):
-        x = as_float_array(x)
-        if (x.ndim == 2 and isinstance(t, np.ndarray) and t.dtype.kind in "iu"
-                and t.shape == (x.shape[0],) and x.size):
-            # Fast path (integer labels): one numba pass that also checks finiteness and range;
-            # on anything suspicious it returns None and the checked path below explains.
-            res = fast_softmax_xent(x, t)
-            if res is not None:
-                loss, self.y = res
-                # A copy: the caller may change its label array before backward reads it.
-                self.kind, self.t, self.x_shape = "labels", t.copy(), x.shape
-                return loss
-        if x.ndim not in (1, 2) or x.shape[-1] == 0 or x.size == 0:
-            raise ValueError(f"SoftmaxWithLoss: expected x of shape (N, C) or (C,), got {x.shape}")
-        return self._forward_rows(x, t)
+    def _check_logits(self, x):
+        if x.ndim not in (1, 2) or x.size == 0:
+            raise ValueError(f"{type(self).__name__}: expected x of shape {self.logits_layout}, got {tuple(x.shape)}")
 
-    def _forward_rows(self, x, t):
-        """The checked path: every leading axis of x is a row (a sample or a time step), the last axis the classes."""
-        check_finite(x, "x")
+    def forward(self, x, t):
+        x = as_input(x)
+        self._check_logits(x)
         kind, t = as_targets(x, t)
-        self.x_shape = x.shape
-        x2 = x.reshape(-1, x.shape[-1])
-        t2 = t.reshape(x2.shape[0]) if kind == "labels" else t.reshape(x2.shape)
-        loss, self.y = log_softmax_xent(x2, kind, t2)
-        self.kind, self.t = kind, t2.copy()  # a copy: the caller may change t before backward
+        self.kind, self.x_shape = kind, tuple(x.shape)
+        n, C = math.prod(self.x_shape[:-1]), self.x_shape[-1]
+        rows = x.reshape(n, C)  # every leading axis is a row: a sample, or a time step
+        self.t = t.reshape((n,) if kind == "labels" else (n, C)).copy()  # a copy: the caller may change t
+        loss, self.y = log_softmax_xent(rows, kind, self.t)
         return loss
 
     def backward(self, dout=1.0):
-        name = type(self).__name__
-        if self.y is None:
-            raise ValueError(f"{name}.backward: call forward first")
-        if isinstance(dout, (int, float)) and not isinstance(dout, bool):
-            d = float(dout)  # fast path for the usual dout=1.0
-            if not np.isfinite(d):
-                raise ValueError(f"{name}.backward: expected a finite dout, got {d}")
-        else:
-            d = _scalar_dout(dout, name)
-        dx = softmax_xent_backward(self.y, self.kind, self.t, d / self.y.shape[0])
-        return dx.reshape(self.x_shape)
+        y = self.saved(self.y)
+        d = _scalar_dout(dout, type(self).__name__)
+        return softmax_xent_backward(y, self.kind, self.t, d / y.shape[0]).reshape(self.x_shape)
 
 
 class MeanSquaredLoss(Layer):
@@ -280,7 +240,5 @@ class MeanSquaredLoss(Layer):
         return float(np.vdot(self.diff, self.diff)) / self.diff.size
 
     def backward(self, dout=1.0):
-        if self.diff is None:
-            raise ValueError("MeanSquaredLoss.backward: call forward first")
-        scale = 2.0 * _scalar_dout(dout, "MeanSquaredLoss") / self.diff.size
-        return self.diff * scale
+        diff = self.saved(self.diff)
+        return diff * (2.0 * _scalar_dout(dout, "MeanSquaredLoss") / diff.size)

@@ -20,10 +20,10 @@ gradients from the decoder back into the encoder.
 import numpy as np
 
 from .. import init
-from .._validate import as_float_array, check_ndim, check_positive_int
+from .._validate import as_float_array, as_input, check_ndim, check_positive_int
 from ..rnn import lstm_backward, lstm_forward, rnn_backward, rnn_forward
 from .base import Layer, check_dout
-from .core import SoftmaxWithLoss
+from .core import Affine, SoftmaxWithLoss
 
 __all__ = ["RNN", "LSTM", "LastStep", "TimeAffine", "TimeSoftmaxWithLoss"]
 
@@ -220,28 +220,17 @@ class LastStep(Layer):
         return dx
 
 
-class TimeAffine(Layer):
+class TimeAffine(Affine):
     """Time-distributed affine layer: the same ``x_t @ W + b`` at every step.
 
     W: (H, M), b: (M,) (kept by reference). forward: x (N, T, H) -> (N, T, M).
     backward(dout (N, T, M)) -> dx (N, T, H); ``grads["W"]`` sums ``x_t.T @ dout_t`` over
-    every step and sample (one matrix product over the N*T rows).
+    every step and sample. The N*T steps are the rows of one :class:`~dlbook.layers.Affine`.
     """
 
     def __init__(self, W, b):
-        super().__init__()
-        W = as_float_array(W, "W")
-        b = as_float_array(b, "b")
-        if W.ndim != 2:
-            raise ValueError(f"TimeAffine: expected W of shape (H, M), got {W.shape}")
-        if b.shape != (W.shape[1],):
-            raise ValueError(f"TimeAffine: expected b of shape ({W.shape[1]},) to match W {W.shape}, got {b.shape}")
-        b = b.astype(W.dtype, copy=False)
-        self.params = {"W": W, "b": b}
-        self.grads = {"W": np.zeros_like(W), "b": np.zeros_like(b)}
-        self.input_grad = True
-        self.x2 = None
-        self.shape = None
+        super().__init__(W, b)
+        self.time_shape = None
 
     @classmethod
     def random(cls, H, M, *, seed=0, dtype=np.float32):
@@ -253,30 +242,19 @@ class TimeAffine(Layer):
         return cls(W, np.zeros(M, dtype))
 
     def forward(self, x):
-        W, b = self.params["W"], self.params["b"]
-        x = as_float_array(x)
+        H = self.params["W"].shape[0]
+        x = as_input(x, self.params["W"].dtype)
         check_ndim(x, 3, "TimeAffine.forward: x", "(N, T, H)")
-        if x.shape[2] != W.shape[0]:
-            raise ValueError(f"TimeAffine.forward: expected x of shape (N, T, {W.shape[0]}), got {x.shape}")
-        N, T, H = x.shape
-        self.shape = x.shape
-        self.x2 = x.reshape(N * T, H).astype(W.dtype, copy=False)
-        out = self.x2 @ W
-        out += b
-        return out.reshape(N, T, -1)
+        if x.shape[2] != H:
+            raise ValueError(f"TimeAffine.forward: expected x of shape (N, T, {H}), got {x.shape}")
+        self.time_shape = x.shape[:2]
+        return super().forward(x.reshape(-1, H)).reshape(*self.time_shape, -1)
 
     def backward(self, dout):
-        if self.x2 is None:
-            raise ValueError("TimeAffine.backward: call forward first")
-        W = self.params["W"]
-        N, T, H = self.shape
-        dout = check_dout(dout, (N, T, W.shape[1]), "TimeAffine").astype(W.dtype, copy=False)
-        d2 = dout.reshape(N * T, -1)
-        self.grads["W"] = self.x2.T @ d2
-        self.grads["b"] = d2.sum(axis=0)
-        if not self.input_grad:
-            return None
-        return (d2 @ W.T).reshape(N, T, H)
+        N, T = self.saved(self.time_shape)
+        dout = check_dout(dout, (N, T, self.params["W"].shape[1]), "TimeAffine")
+        dx = super().backward(dout.reshape(N * T, -1))
+        return None if dx is None else dx.reshape(N, T, -1)
 
     def __repr__(self):
         return f"TimeAffine(W={self.params['W'].shape}, b={self.params['b'].shape})"
@@ -290,9 +268,8 @@ class TimeSoftmaxWithLoss(SoftmaxWithLoss):
     The N*T steps are rows of one :class:`~dlbook.layers.SoftmaxWithLoss`, whose code it reuses.
     """
 
-    def forward(self, x, t):
-        x = as_float_array(x)
-        check_ndim(x, 3, "TimeSoftmaxWithLoss.forward: x", "(N, T, C)")
-        if x.size == 0:
-            raise ValueError(f"TimeSoftmaxWithLoss.forward: expected a non-empty x, got shape {x.shape}")
-        return self._forward_rows(x, t)
+    logits_layout = "(N, T, C)"
+
+    def _check_logits(self, x):
+        if x.ndim != 3 or x.size == 0:
+            raise ValueError(f"TimeSoftmaxWithLoss: expected x of shape (N, T, C), got {tuple(x.shape)}")
