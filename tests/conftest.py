@@ -56,14 +56,18 @@ def built_site(tmp_path_factory):
 
 
 _build_stats = {}
+#: Lines a test wants in the run's summary (counts for CI logs): ``REPORT.append("...")``.
+REPORT = []
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Report the site build's time and page count (for CI logs and release notes)."""
+    """Report the site build's time and page count, and what tests put in ``REPORT``."""
     if _build_stats:
         terminalreporter.write_line(
             f"site: mkdocs build --strict took {_build_stats['seconds']:.1f} s, {_build_stats['pages']} pages"
         )
+    for line in REPORT:
+        terminalreporter.write_line(line)
 
 
 def html_pages(site):

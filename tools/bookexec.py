@@ -2,15 +2,26 @@
 
 - :data:`FENCE_RE` finds fenced code blocks (also indented ones inside admonitions
   and content tabs) and their info strings.
-- :func:`page_setup` / :func:`page_teardown` give every page the same fresh start,
-  whether Sybil runs it (conftest.py) or the build does (tools/mkdocs_hooks.py).
-- :func:`run_fence` executes one fence the way Sybil would: plain code as a module,
-  ``>>>`` blocks example by example.
+- :func:`split_fence` reads a fence's hidden setup: the leading statements whose first
+  line ends with ``# setup``. It returns what the page shows (setup collapsed, the rest in
+  the fence's own form) and :attr:`Fence.script`, the one text a reader's copy button
+  copies, a page's notebook holds and the build runs: setup and visible statements,
+  without ``>>>``/``...`` prompts and printed outputs.
+- :data:`STANDALONE_PAGES`: the pages whose fences each stand alone. The tests (Sybil, via
+  conftest.py) and the build run every fence of those pages in its own fresh namespace;
+  other pages still share one namespace per page until they are converted.
+- :func:`page_setup` / :func:`page_teardown` give every fence (standalone pages) or page the
+  same fresh start, whether Sybil runs it (conftest.py) or the build does (tools/mkdocs_hooks.py).
+- :func:`run_fence` executes one fence's script.
 """
 
+import ast
 import doctest
+import fnmatch
 import re
 import textwrap
+from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -51,7 +62,8 @@ def is_skipped(markdown, fence_start):
 
 
 def page_setup(namespace=None):
-    """Seed NumPy's global RNG and select matplotlib's Agg backend."""
+    """Seed NumPy's global RNG and select matplotlib's Agg backend (before every fence of a
+    standalone page, before the whole of any other page)."""
     np.random.seed(0)
     import matplotlib
 
@@ -59,22 +71,176 @@ def page_setup(namespace=None):
 
 
 def page_teardown(namespace=None):
+    """Close every figure, so that the next fence (or page) starts with none."""
     import matplotlib.pyplot as plt
 
     plt.close("all")
 
 
 def run_fence(body, namespace, where="<page>"):
-    """Execute one fence in ``namespace``; ``>>>`` blocks run example by example.
+    """Execute one fence in ``namespace``: its script (:func:`split_fence`), setup included,
+    exactly what a reader's copy button copies. An example that the page shows raising an
+    exception runs inside the ``try`` its script gives it."""
+    exec(compile(split_fence(body).script, where, "exec"), namespace)
 
-    An example whose expected output is a traceback may raise (the tests check the message).
+
+# ------------------------------------------------------------------------------ hidden setup
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: Pages (globs, relative to the repository root) whose fences each run alone, in a fresh
+#: namespace, as a reader's copy does. Add a page here once every fence on it stands alone
+#: (imports and data it needs from earlier fences restated, or carried as ``# setup`` lines);
+#: pages not listed still share one namespace per page. When every page is listed, this
+#: becomes ``("*",)`` and the per-page mode can go.
+STANDALONE_PAGES = (
+    "README.md",
+    "docs/index.md",
+    "docs/get-started.md",
+    "docs/02-networks/*.md",
+    "docs/03-training/making-training-work.md",
+)
+
+SETUP_MARKER = "# setup"
+_SETUP_RE = re.compile(r"[ \t]*# setup[ \t]*$")
+
+
+def is_standalone(path):
+    """Whether the page at ``path`` (absolute, or relative to the repository root) is in
+    :data:`STANDALONE_PAGES`."""
+    path = Path(path)
+    if path.is_absolute():
+        try:
+            path = path.resolve().relative_to(ROOT)
+        except ValueError:
+            return False
+    rel = path.as_posix()
+    return any(fnmatch.fnmatchcase(rel, pattern) for pattern in STANDALONE_PAGES)
+
+
+class SetupError(ValueError):
+    """A ``# setup`` marker where it does not belong (the build and the guard test fail on it)."""
+
+
+class Fence(NamedTuple):
+    """A ``python`` fence read by :func:`split_fence`."""
+
+    setup: str  # the setup lines as the page shows them (collapsed), marker removed; "" if none
+    visible: str  # the rest of the fence, shown as written
+    script: str  # what the copy button copies and the build runs: setup + visible, as plain code
+
+    @property
+    def setup_lines(self):
+        """How many non-blank lines the collapsed setup holds (its summary says so)."""
+        return sum(1 for line in self.setup.splitlines() if line.strip())
+
+
+def _unmark(line):
+    return _SETUP_RE.sub("", line)
+
+
+def _trim_blank_lines(lines):
+    text = "\n".join(lines)
+    return text.strip("\n")
+
+
+def _try_except(source):
+    """An example that the page shows raising: the script prints the error instead, so a
+    copied block (and a page's notebook) runs from top to bottom."""
+    return (
+        "try:\n" + textwrap.indent(source, "    ") + "\nexcept Exception as error:\n"
+        '    print(f"{type(error).__name__}: {error}")'
+    )
+
+
+def split_fence(body):
+    """Split a ``python`` fence's (dedented) ``body`` into its hidden setup and the rest.
+
+    A setup statement is one whose first line ends with ``# setup``. Setup statements come
+    first and print nothing (a ``>>>`` setup example has no expected output); anywhere else
+    the marker raises :class:`SetupError`, so that a hidden line is never silently dropped
+    from a copy or silently run out of order.
     """
     if body.lstrip().startswith(">>>"):
-        for example in doctest.DocTestParser().get_examples(body):
-            try:
-                exec(compile(example.source, where, "exec"), namespace)
-            except Exception:
-                if example.exc_msg is None:
-                    raise
-    else:
-        exec(compile(body, where, "exec"), namespace)
+        return _split_doctest(body)
+    return _split_code(body)
+
+
+def _split_doctest(body):
+    lines = body.split("\n")
+    examples = doctest.DocTestParser().get_examples(body)
+    n_setup = 0
+    for i, ex in enumerate(examples):
+        marked = [bool(_SETUP_RE.search(line)) for line in ex.source.rstrip("\n").split("\n")]
+        where = f"line {ex.lineno + 1} of the fence"
+        if marked[0] and i == n_setup:
+            if ex.want or ex.exc_msg is not None:
+                raise SetupError(f"{where}: a setup statement must print nothing (it is hidden), got {ex.want!r}")
+            n_setup += 1
+            marked = marked[1:]
+        if any(marked):
+            raise SetupError(
+                f"{where}: {SETUP_MARKER!r} marks only the first line of a statement at the top of the fence, "
+                f"before any visible statement"
+            )
+    if examples and n_setup == len(examples):
+        raise SetupError("a fence of setup statements only shows nothing: leave at least one statement visible")
+    first_visible = examples[n_setup].lineno if examples else 0
+    pieces = []
+    for i, ex in enumerate(examples):
+        source = ex.source.rstrip("\n")
+        if i < n_setup:
+            first, _, rest = source.partition("\n")
+            source = _unmark(first) + ("\n" + rest if rest else "")
+        pieces.append(_try_except(source) if ex.exc_msg is not None else source)
+    return Fence(
+        setup=_trim_blank_lines(_unmark(line) for line in lines[:first_visible]) if n_setup else "",
+        visible=_trim_blank_lines(lines[first_visible:]),
+        script="\n".join(pieces),
+    )
+
+
+def _split_code(body):
+    lines = body.rstrip("\n").split("\n")
+    marked = {i for i, line in enumerate(lines) if _SETUP_RE.search(line)}
+    if not marked:
+        return Fence(setup="", visible=body.strip("\n"), script=body.strip("\n"))
+    statements = []
+    for node in ast.parse(body).body:
+        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]) - 1
+        statements.append((first, node.end_lineno - 1))
+    setup_end = 0  # lines[:setup_end] are the setup
+    for first, last in statements:
+        if first not in marked:
+            break
+        setup_end = last + 1
+    stray = sorted(i for i in marked if i >= setup_end or i not in {f for f, _ in statements})
+    if stray:
+        raise SetupError(
+            f"line {stray[0] + 1} of the fence: {SETUP_MARKER!r} marks only the first line of a statement "
+            f"at the top of the fence, before any visible statement"
+        )
+    visible = _trim_blank_lines(lines[setup_end:])
+    if not visible:
+        raise SetupError("a fence of setup statements only shows nothing: leave at least one statement visible")
+    setup = _trim_blank_lines(_unmark(line) for line in lines[:setup_end])
+    script = _trim_blank_lines(_unmark(line) if i in marked else line for i, line in enumerate(lines))
+    return Fence(setup=setup, visible=visible, script=script)
+
+
+def fence_script(body):
+    """The text a reader's copy button copies for a fence (see :func:`split_fence`)."""
+    return split_fence(body).script
+
+
+def page_fences(markdown):
+    """``(match, body, skipped)`` for every ``python`` fence that Sybil collects, in page order.
+
+    Their positions in this list number them: the build tags the rendered block with it
+    (``data-dlbook-fence``), and the browser test finds the fence of a block by it.
+    """
+    return [
+        (m, body, is_skipped(markdown, m.start()))
+        for m, info, body in iter_fences(markdown)
+        if is_collected(info)
+    ]

@@ -1,11 +1,22 @@
 """mkdocs hook: figures come from the page's own code, run at build time.
 
 For every Markdown page that plots (a ``python`` fence mentioning ``plt.``), the hook
-runs all of the page's ``python`` fences in order, in one namespace, exactly as the
-tests do (tools/bookexec.py). After each fence, every open matplotlib figure is saved
-as SVG and inserted as an image right below the fence that drew it, so the code a
-reader sees is the code that made the figure. An exception fails the build: a page
+runs all of the page's ``python`` fences in order, exactly as the tests do
+(tools/bookexec.py): on a standalone page (``bookexec.STANDALONE_PAGES``) each fence runs
+alone in a fresh namespace, its script being exactly what the reader's copy button
+copies; other pages share one namespace. After each fence, every open matplotlib figure
+is saved as SVG and inserted as an image right below the fence that drew it, so the code
+a reader sees is the code that made the figure. An exception fails the build: a page
 whose code is broken is never published.
+
+Copy → run: every ``python`` fence is rendered with its hidden ``# setup`` lines in a
+collapsed ``<details>`` ("setup, 3 lines") above the visible code, and the rendered block
+carries ``data-copy`` with the fence's script (setup + visible statements, no prompts, no
+outputs). Material's copy button copies an enclosing ``data-copy`` attribute instead of the
+code's text when there is one, so no JavaScript of ours is involved.
+
+The package: the build makes the ``dlbook`` wheel and serves it under ``downloads/``; pages
+name it through placeholders (``{{ wheel_url }}`` and friends, tools/sitefeatures.py).
 
 Also (tools/sitefeatures.py): the glossary page's table is generated from data/glossary.yml,
 and every page with ``python`` fences gets a notebook of its code (written next to the built
@@ -13,6 +24,7 @@ page) and a download link at its top.
 """
 
 import base64
+import contextlib
 import io
 import logging
 import os
@@ -73,6 +85,7 @@ def on_config(config, **kwargs):
 def _insert_figures(markdown, page):
     if not page.file.src_uri.endswith(".md") or not _page_plots(markdown):
         return markdown
+    standalone = bookexec.is_standalone(f"docs/{page.file.src_uri}")
     namespace = {"__name__": "__main__"}
     bookexec.page_setup(namespace)
     pieces, last = [], 0
@@ -80,7 +93,12 @@ def _insert_figures(markdown, page):
         for m, info, body in bookexec.iter_fences(markdown):
             if not bookexec.is_collected(info) or bookexec.is_skipped(markdown, m.start()):
                 continue
-            bookexec.run_fence(body, namespace, where=f"{page.file.src_uri}:fence@{m.start()}")
+            if standalone:  # each fence alone, as its copy runs
+                bookexec.page_teardown(namespace)
+                namespace = {"__name__": "__main__"}
+                bookexec.page_setup(namespace)
+            with contextlib.redirect_stdout(io.StringIO()):  # what the code prints is the page's, not the log's
+                bookexec.run_fence(body, namespace, where=f"{page.file.src_uri}:fence@{m.start()}")
             images = _figures_as_markdown(m.group("indent"))
             if images:
                 pieces.append(markdown[last : m.end()])
@@ -95,10 +113,12 @@ def _insert_figures(markdown, page):
 # ----------------------------------------------------------- glossary and page notebooks
 
 _notebooks = {}  # dest dir (site-relative) / file name -> notebook, written after the build
+_copies = {}  # page src_uri -> the script of each python fence, by fence number
 
 
 def on_pre_build(config, **kwargs):
     _notebooks.clear()
+    _copies.clear()
 
 
 def on_page_markdown(markdown, page, config, files, **kwargs):
@@ -106,8 +126,30 @@ def on_page_markdown(markdown, page, config, files, **kwargs):
         return markdown
     if page.file.src_uri == sitefeatures.GLOSSARY_PAGE:
         markdown = sitefeatures.render_glossary_page(markdown)
+    markdown = sitefeatures.fill_wheel_placeholders(markdown, config.site_url, page.file.dest_uri)
     markdown = _add_notebook(markdown, page)
-    return _insert_figures(markdown, page)
+    markdown = _insert_figures(markdown, page)
+    return _mark_fences(markdown, page)
+
+
+# --------------------------------------------------------------------- copy → run
+
+
+def _mark_fences(markdown, page):
+    """Show each python fence's setup collapsed and tag the fence with its number; keep its
+    script for :func:`on_page_content`. A misplaced ``# setup`` marker fails the build."""
+    markdown, scripts = sitefeatures.mark_fences(markdown, where=page.file.src_uri)
+    _copies[page.file.src_uri] = scripts
+    return markdown
+
+
+def _add_copy_text(html_text, page):
+    """Give each rendered python block its script as ``data-copy`` (what its copy button copies)."""
+    scripts = _copies.get(page.file.src_uri, [])
+    html_text, seen = sitefeatures.add_copy_text(html_text, scripts)
+    if sorted(seen) != list(range(len(scripts))):
+        _log.warning(f"{page.file.src_uri}: {len(scripts)} python fences, but copy texts went to blocks {seen}")
+    return html_text
 
 
 def _add_notebook(markdown, page):
@@ -128,12 +170,17 @@ def on_post_build(config, **kwargs):
         path = os.path.join(config["site_dir"], rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         nbformat.write(nb, path)
+    # The exact package these pages were tested against, served for `pip install <url>`.
+    sitefeatures.build_wheel(os.path.join(config["site_dir"], sitefeatures.DOWNLOADS))
 
 
 def on_page_content(html, page, config, files, **kwargs):
-    """Labs (notebook pages): resolve their links to other pages as mkdocs does for Markdown
+    """Markdown pages: each python block gets its copy text (:func:`_add_copy_text`).
+    Labs (notebook pages): resolve their links to other pages as mkdocs does for Markdown
     pages, and link the notebook (which mkdocs-jupyter's ``include_source`` copies next to
     the built page) at the top of the page."""
+    if page.file.src_uri.endswith(".md"):
+        return _add_copy_text(html, page)
     if not page.file.src_uri.endswith(".ipynb"):
         return html
     html = sitefeatures.resolve_page_links(html, page.file, files, warn=_log.warning)

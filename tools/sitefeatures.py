@@ -10,14 +10,28 @@ Glossary
 
 Page notebooks
     Every Markdown page with ``python`` fences can be downloaded as a notebook: Markdown
-    cells for the prose, a code cell for each ``python`` fence (``>>>`` examples turned into
-    plain code, their expected output dropped). :func:`page_notebook` builds it;
+    cells for the prose, a code cell for each ``python`` fence holding exactly what that
+    fence's copy button copies (its hidden setup included, ``>>>`` prompts and expected
+    output dropped). :func:`page_notebook` builds it;
     the hook writes it next to the built page and links it at the top of the page.
+
+Copy → run
+    :func:`mark_fences` shows each ``python`` fence's hidden setup collapsed above it and tags
+    the fence; :func:`add_copy_text` gives the rendered block its script (``data-copy``), so
+    the copy button copies the runnable script while the page shows the doctest.
+
+The package's wheel
+    The site serves the exact ``dlbook`` its pages were tested against, as
+    ``downloads/dlbook-<version>-py3-none-any.whl`` (:data:`DOWNLOADS`, :func:`wheel_name`);
+    :func:`build_wheel` makes it offline at build time, and the Get-started page links it
+    with its real name (:func:`fill_wheel_placeholders`).
 """
 
-import doctest
 import re
-import textwrap
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 try:  # imported as tools.sitefeatures (tests) or as sitefeatures (the mkdocs hook)
@@ -136,21 +150,11 @@ _ATTR_RE = re.compile(r"\{\s*[.#:][^}]*\}")
 
 
 def doctest_to_code(body):
-    """A ``>>>`` block as plain code: prompts removed, expected output dropped; an example
-    that the page shows raising an exception prints the error instead, so the notebook runs
-    from top to bottom."""
-    if not body.lstrip().startswith(">>>"):
-        return body.rstrip("\n")
-    pieces = []
-    for example in doctest.DocTestParser().get_examples(body):
-        source = example.source.rstrip("\n")
-        if example.exc_msg is not None:
-            source = (
-                "try:\n" + textwrap.indent(source, "    ") + "\nexcept Exception as error:\n"
-                '    print(f"{type(error).__name__}: {error}")'
-            )
-        pieces.append(source)
-    return "\n".join(pieces)
+    """A fence as a notebook cell: the same script a reader's copy button copies
+    (:func:`bookexec.fence_script`: hidden setup included, ``>>>`` prompts removed, expected
+    output dropped, an example shown raising an exception turned into a ``try`` that prints
+    the error), so every cell runs from top to bottom."""
+    return bookexec.fence_script(body)
 
 
 def _prose(markdown):
@@ -171,7 +175,8 @@ def _prose(markdown):
 
 
 def page_code_cells(markdown):
-    """The code of every ``python`` fence that the tests run, in order (``>>>`` as plain code)."""
+    """The script of every ``python`` fence that the tests run, in order (what each fence's copy
+    button copies)."""
     return [
         doctest_to_code(body)
         for m, info, body in bookexec.iter_fences(markdown)
@@ -200,7 +205,7 @@ def page_notebook(markdown, title=None, source=None):
     if source:
         note = (
             f"*Made from the page `docs/{source}` of the dlbook book: its code, in order. Run it where "
-            "the `dlbook` package is installed (`python3 -m pip install -e .` in the book's repository).*"
+            "the `dlbook` package is installed (the book's *Get started* page says how).*"
         )
         cells.insert(0, nbformat.v4.new_markdown_cell(note))
     nb = nbformat.v4.new_notebook(cells=cells)
@@ -235,6 +240,77 @@ def insert_after_title(markdown, html):
     return markdown[: m.end()] + "\n\n" + html + "\n" + markdown[m.end() :]
 
 
+# ------------------------------------------------------------------------- copy → run
+
+
+def _indented(text, indent):
+    return "\n".join(indent + line if line.strip() else "" for line in text.split("\n"))
+
+
+def mark_fences(markdown, where="<page>"):
+    """Rewrite a page's ``python`` fences for display; return ``(markdown, scripts)``.
+
+    Each fence's hidden setup (``bookexec.split_fence``) goes into a collapsed block above
+    it (``??? dlbook-setup no-copy "setup, 3 lines"``: a native ``<details>``, readable
+    without JavaScript, whose own code gets no copy button); the fence keeps its visible
+    statements and is tagged ``data-dlbook-fence="<n>"``, its number among the page's fences
+    (``bookexec.page_fences``). ``scripts[n]`` is fence n's copy text, which
+    :func:`add_copy_text` attaches to the rendered block. A misplaced ``# setup`` marker
+    raises ``bookexec.SetupError`` naming the page and line.
+    """
+    scripts, pieces, last = [], [], 0
+    for number, (m, body, _skipped) in enumerate(bookexec.page_fences(markdown)):
+        try:
+            fence = bookexec.split_fence(body)
+        except bookexec.SetupError as err:
+            line = markdown.count("\n", 0, m.start()) + 1
+            raise bookexec.SetupError(f"{where}, fence at line {line}: {err}") from None
+        scripts.append(fence.script)
+        indent, ticks = m.group("indent"), m.group("fence")
+        block = []
+        if fence.setup:
+            n = fence.setup_lines
+            block += [
+                f'{indent}??? dlbook-setup no-copy "setup, {n} line{"s" if n != 1 else ""}"',
+                f"{indent}    {ticks}{{.python .dlbook-setup-code}}",
+                _indented(fence.setup, indent + "    "),
+                f"{indent}    {ticks}",
+                "",
+            ]
+        block += [
+            f'{indent}{ticks}{{.python .dlbook-code data-dlbook-fence="{number}"}}',
+            _indented(fence.visible, indent),
+            f"{indent}{ticks}",
+        ]
+        pieces += [markdown[last : m.start()], "\n".join(block)]
+        last = m.end()
+    pieces.append(markdown[last:])
+    return "".join(pieces), scripts
+
+
+_FENCE_TAG_RE = re.compile(r'(<div\b[^>]*\bdata-dlbook-fence="(\d+)")')
+
+
+def add_copy_text(html_text, scripts):
+    """Add ``data-copy="<script>"`` to each block tagged by :func:`mark_fences`; return
+    ``(html, numbers of the blocks found)``.
+
+    Material for MkDocs' copy button copies the ``data-copy`` attribute of the nearest
+    enclosing element that has one, instead of the code's text (its clipboard integration,
+    9.x), so the reader gets the script and the page keeps showing the doctest.
+    """
+    import html
+
+    seen = []
+
+    def sub(m):
+        number = int(m.group(2))
+        seen.append(number)
+        return f'{m.group(1)} data-copy="{html.escape(scripts[number], quote=True)}"'
+
+    return _FENCE_TAG_RE.sub(sub, html_text), seen
+
+
 # ------------------------------------------------------------------- links in notebooks
 
 _HREF_RE = re.compile(r'(?P<attr>\bhref=")(?P<url>[^"#?]+\.(?:md|ipynb))(?P<frag>#[^"]*)?"')
@@ -262,3 +338,69 @@ def resolve_page_links(html, file, files, warn=print):
         return f'{m.group("attr")}{found.url_relative_to(file)}{m.group("frag") or ""}"'
 
     return _HREF_RE.sub(sub, html)
+
+
+# -------------------------------------------------------------------------- the wheel
+
+DOWNLOADS = "downloads"  # site folder that serves the wheel
+WHEEL_PLACEHOLDERS = ("{{ wheel_name }}", "{{ wheel_url }}", "{{ wheel_path }}")
+# What a wheel is made of: nothing else of the repository goes into it.
+_WHEEL_SOURCES = ("pyproject.toml", "README.md", "dlbook")
+
+
+def project_version(root=ROOT):
+    """The package version, from pyproject.toml (the wheel's name carries it)."""
+    import tomllib
+
+    return tomllib.loads((Path(root) / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+
+
+def wheel_name(version=None):
+    """``dlbook-<version>-py3-none-any.whl``: the file name pip gives the pure-Python wheel."""
+    return f"dlbook-{version or project_version()}-py3-none-any.whl"
+
+
+def build_wheel(dest, root=ROOT):
+    """Build the ``dlbook`` wheel into ``dest`` and return its path; works offline.
+
+    The sources are copied to a temporary directory first: an in-tree build would leave
+    ``build/`` in the repository, and setuptools' ``build/lib`` keeps modules deleted since
+    the last build, which would then ship in the wheel.
+    """
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.nbi", "*.nbc")
+    with tempfile.TemporaryDirectory(prefix="dlbook-wheel-") as tmp:
+        for name in _WHEEL_SOURCES:
+            src = Path(root) / name
+            if src.is_dir():
+                shutil.copytree(src, Path(tmp) / name, ignore=ignore)
+            else:
+                shutil.copy2(src, Path(tmp) / name)
+        proc = subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+             "--disable-pip-version-check", "-q", "-w", str(dest), tmp],
+            capture_output=True,
+            text=True,
+        )
+    if proc.returncode != 0:
+        raise RuntimeError(f"building the dlbook wheel failed:\n{proc.stdout}\n{proc.stderr}")
+    wheel = dest / wheel_name(project_version(root))
+    if not wheel.is_file():
+        raise RuntimeError(f"pip built {sorted(p.name for p in dest.iterdir())}, expected {wheel.name}")
+    return wheel
+
+
+def fill_wheel_placeholders(markdown, site_url, page_dest_uri):
+    """Replace ``{{ wheel_name }}``, ``{{ wheel_url }}`` (absolute, from ``site_url``) and
+    ``{{ wheel_path }}`` (relative to the page being built) in a page's Markdown."""
+    import posixpath
+
+    name = wheel_name()
+    site_path = f"{DOWNLOADS}/{name}"
+    url = (site_url or "").rstrip("/") + "/" + site_path if site_url else site_path
+    page_dir = posixpath.dirname(page_dest_uri)
+    rel = posixpath.relpath(site_path, page_dir or ".")
+    for placeholder, value in zip(WHEEL_PLACEHOLDERS, (name, url, rel)):
+        markdown = markdown.replace(placeholder, value)
+    return markdown

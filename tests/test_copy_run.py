@@ -1,0 +1,306 @@
+"""Copy → run: every Python block of a standalone page runs alone, as a reader copies it.
+
+A page shows the doctest form (``>>>`` prompts, printed outputs) and, collapsed, the block's
+hidden ``# setup`` lines; the copy button copies the block's script instead: setup and
+visible statements, no prompts, no outputs (tools/bookexec.py ``split_fence``,
+tools/sitefeatures.py ``mark_fences`` / ``add_copy_text``). Checked here:
+
+- the rendering, on a sample page with the site's Markdown extensions (fast);
+- every python block of the built site carries its fence's script (slow);
+- in Chromium, each copy button of every standalone page puts exactly that script on the
+  clipboard, and every copied text runs alone (fresh globals, one worker process,
+  ``MPLBACKEND=Agg``; tests/copy_runner.py) (slow);
+- the Get-started page links the wheel the build serves, and that wheel, installed from the
+  site's address into a fresh virtual environment, runs the copied blocks of chapter 2 (slow).
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from html import unescape
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import REPORT, ROOT
+from test_browser import CHROMIUM_FLAGS, _unavailable, server  # noqa: F401 (server is a fixture)
+from tools.bookexec import is_standalone, page_fences, split_fence
+from tools.sitefeatures import (
+    WHEEL_PLACEHOLDERS,
+    add_copy_text,
+    fill_wheel_placeholders,
+    mark_fences,
+    page_code_cells,
+    project_version,
+    wheel_name,
+)
+
+DOCS = ROOT / "docs"
+RUNNER = Path(__file__).with_name("copy_runner.py")
+
+
+def _built_html(site, src):
+    """The built HTML of docs-relative Markdown ``src`` (use_directory_urls)."""
+    rel = Path(src).with_suffix("")
+    folder = rel.parent if rel.name == "index" else rel
+    return site / folder / "index.html"
+
+
+def _standalone_pages():
+    return [md for md in sorted(DOCS.rglob("*.md")) if is_standalone(md)]
+
+
+class _Blocks(HTMLParser):
+    """The attributes of every rendered python block (``data-dlbook-fence``), in page order."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.blocks = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "data-dlbook-fence" in attrs:
+            self.blocks.append(attrs)
+
+
+def _blocks(html_path):
+    parser = _Blocks()
+    parser.feed(html_path.read_text(encoding="utf-8"))
+    return parser.blocks
+
+
+def run_copies(blocks, python=sys.executable, cwd=None, timeout=900):
+    """Run ``[{"id", "code"}]`` with tests/copy_runner.py under ``python``; return its report."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(MPLBACKEND="Agg", DLBOOK_PROGRESS="0")
+    proc = subprocess.run(
+        [str(python), str(RUNNER)],
+        input=json.dumps(blocks),
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+    )
+    assert proc.returncode == 0, f"copy runner failed:\n{proc.stderr[-4000:]}"
+    return json.loads(proc.stdout)
+
+
+def _failures(report):
+    return [f"{r['id']}:\n{r['error']}" for r in report["results"] if not r["ok"]]
+
+
+# ------------------------------------------------------------------------ rendering (fast)
+
+SAMPLE = '''# Page
+
+A paragraph right above the fence:
+```python
+>>> import numpy as np  # setup
+>>> x = np.arange(3)  # setup
+>>> x.sum()
+3
+```
+
+??? question "Exercise"
+    ```python
+    total = 0  # setup
+    for i in range(3):
+        total += i
+    print(total)
+    ```
+
+```python
+print("no setup")
+```
+'''
+
+
+def test_rendered_block_shows_setup_collapsed_and_copies_the_script():
+    import markdown
+
+    text, scripts = mark_fences(SAMPLE)
+    assert scripts == [
+        "import numpy as np\nx = np.arange(3)\nx.sum()",
+        "total = 0\nfor i in range(3):\n    total += i\nprint(total)",
+        'print("no setup")',
+    ]
+    md = markdown.Markdown(
+        extensions=["attr_list", "admonition", "pymdownx.details", "pymdownx.highlight", "pymdownx.superfences"]
+    )
+    html, seen = add_copy_text(md.convert(text), scripts)
+    assert seen == [0, 1, 2]
+    assert "# setup" not in html  # the marker is never shown
+    details = re.findall(r'<details class="dlbook-setup no-copy">\s*<summary>([^<]*)</summary>', html)
+    assert details == ["setup, 2 lines", "setup, 1 line"]
+    parser = _Blocks()
+    parser.feed(html)
+    assert [b["data-copy"] for b in parser.blocks] == scripts
+    # Each setup sits right above its block, which shows the doctest form without the setup.
+    first = html[html.index("setup, 2 lines") : html.index('data-dlbook-fence="1"')]
+    visible = first[first.index('data-dlbook-fence="0"') :]
+    assert "numpy" not in visible.split("data-copy=")[0] and "&gt;&gt;&gt;" in visible
+
+
+def test_notebook_cells_are_the_copy_texts():
+    """A page's notebook (tools/sitefeatures.py) holds, per fence, what its copy button copies."""
+    assert page_code_cells(SAMPLE) == mark_fences(SAMPLE)[1]
+
+
+def test_copy_runner_reports_a_block_that_needs_an_earlier_one(tmp_path):
+    report = run_copies(
+        [{"id": "defines", "code": "x = 1\nprint(x)"}, {"id": "leans", "code": "print(x + 1)"}], cwd=tmp_path
+    )
+    assert [r["ok"] for r in report["results"]] == [True, False]
+    assert "NameError" in report["results"][1]["error"]
+
+
+def test_wheel_placeholders():
+    page = "pip install {{ wheel_url }}\n[{{ wheel_name }}]({{ wheel_path }})\n"
+    name = wheel_name()
+    assert name == f"dlbook-{project_version()}-py3-none-any.whl"
+    out = fill_wheel_placeholders(page, "https://example.org/book/", "get-started/index.html")
+    assert out == f"pip install https://example.org/book/downloads/{name}\n[{name}](../downloads/{name})\n"
+    assert not any(p in out for p in WHEEL_PLACEHOLDERS)
+
+
+# --------------------------------------------------------------------- the built site
+
+
+@pytest.mark.slow
+def test_every_built_block_carries_its_copy_text(built_site):
+    """On every page (standalone or not), each python fence became one block whose
+    ``data-copy`` is that fence's script."""
+    problems = []
+    for md in sorted(DOCS.rglob("*.md")):
+        src = md.relative_to(DOCS).as_posix()
+        fences = page_fences(md.read_text(encoding="utf-8"))
+        blocks = _blocks(_built_html(built_site, src))
+        if [int(b["data-dlbook-fence"]) for b in blocks] != list(range(len(fences))):
+            problems.append(f"{src}: {len(fences)} python fences, blocks {[b['data-dlbook-fence'] for b in blocks]}")
+            continue
+        for block, (m, body, _) in zip(blocks, fences):
+            if block.get("data-copy") != split_fence(body).script:
+                problems.append(f"{src}: block {block['data-dlbook-fence']} copies something else than its script")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_copy_button_copies_the_script_and_it_runs(built_site, server, tmp_path):  # noqa: F811
+    """Chromium clicks every copy button of every standalone page; the clipboard holds the
+    build's copy text, and every copied text runs alone."""
+    executable = os.environ.get("DLBOOK_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        _unavailable("Chromium is not installed (Debian package `chromium`; .ci/run installs it)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright Python package is not installed (test extra)")
+
+    pages = _standalone_pages()
+    assert pages, "no standalone page"
+    problems, to_run, n_blocks = [], [], 0
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS, timeout=60_000)
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, permissions=["clipboard-read", "clipboard-write"]
+        )
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            for md in pages:
+                src = md.relative_to(DOCS).as_posix()
+                url = "/" + _built_html(built_site, src).relative_to(built_site).as_posix()
+                page.goto(server + url[: -len("index.html")], wait_until="load")
+                fences = page_fences(md.read_text(encoding="utf-8"))
+                # A reader opens an exercise's answer before copying from it.
+                page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+                blocks = page.locator("div.dlbook-code")
+                if blocks.count() != len(fences):
+                    problems.append(f"{src}: {blocks.count()} python blocks on the page, {len(fences)} fences")
+                    continue
+                for i, (m, body, skipped) in enumerate(fences):
+                    block = blocks.nth(i)
+                    expected = split_fence(body).script
+                    if block.get_attribute("data-copy") != expected:
+                        problems.append(f"{src} block {i}: data-copy is not the fence's script")
+                    page.evaluate("t => navigator.clipboard.writeText(t)", "\0sentinel")
+                    block.locator('button.md-code__button[data-md-type="copy"]').click()
+                    page.wait_for_function("async () => (await navigator.clipboard.readText()) !== '\\0sentinel'")
+                    copied = page.evaluate("() => navigator.clipboard.readText()")
+                    n_blocks += 1
+                    if copied != expected.rstrip():
+                        problems.append(f"{src} block {i}: the clipboard holds\n{copied}\nexpected\n{expected}")
+                    if not skipped:
+                        to_run.append({"id": f"{src} block {i}", "code": copied})
+        finally:
+            context.close()
+            browser.close()
+    assert not problems, "\n".join(problems)
+    report = run_copies(to_run, cwd=tmp_path)
+    failures = _failures(report)
+    REPORT.append(
+        f"copy → run (Chromium): {len(pages)} pages × {n_blocks} blocks copied, "
+        f"{len(to_run) - len(failures)} of {len(to_run)} runnable ran alone"
+    )
+    assert not failures, f"{len(failures)} copied block(s) failed to run alone:\n" + "\n".join(failures)
+
+
+@pytest.mark.slow
+def test_get_started_links_the_served_wheel(built_site):
+    name = wheel_name()
+    wheel = built_site / "downloads" / name
+    assert wheel.is_file(), f"the build did not serve {name}"
+    html = _built_html(built_site, "get-started.md").read_text(encoding="utf-8")
+    assert not any(p.replace(" ", "") in html.replace(" ", "") for p in WHEEL_PLACEHOLDERS)
+    m = re.search(r'<a class="dlbook-wheel" href="([^"]+)"', html)
+    assert m and m.group(1) == f"../downloads/{name}"
+    site_url = re.search(r"^site_url:\s*(\S+)", (ROOT / "mkdocs.yml").read_text(), re.M).group(1)
+    text = unescape(re.sub(r"<[^>]+>", "", html))  # highlighted code is split into spans
+    assert f"python3 -m pip install {site_url.rstrip('/')}/downloads/{name}" in text
+    # The wheel holds exactly the package's modules, at the project's version.
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        metadata = zf.read(f"dlbook-{project_version()}.dist-info/METADATA").decode()
+    ours = {p.relative_to(ROOT).as_posix() for p in (ROOT / "dlbook").rglob("*.py")}
+    assert {n for n in names if n.endswith(".py")} == ours
+    assert f"Version: {project_version()}" in metadata
+
+
+@pytest.mark.slow
+def test_served_wheel_runs_chapter_2_in_a_fresh_venv(built_site, server, tmp_path):  # noqa: F811
+    """pip installs the wheel from the site's own address into a new virtual environment
+    (system site-packages for NumPy and numba; ``dlbook`` itself must come from the wheel),
+    and the copied blocks of chapter 2 run there, each alone."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
+    python = venv / ("Scripts" if os.name == "nt" else "bin") / "python"
+    url = f"{server}/downloads/{wheel_name()}"
+    install = subprocess.run(
+        [str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--force-reinstall",
+         "--disable-pip-version-check", "-q", url],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert install.returncode == 0, f"pip install {url} failed:\n{install.stdout}\n{install.stderr}"
+    blocks = []
+    for md in sorted((DOCS / "02-networks").glob("*.md")):
+        src = md.relative_to(DOCS).as_posix()
+        fences = page_fences(md.read_text(encoding="utf-8"))
+        for block, (_, _, skipped) in zip(_blocks(_built_html(built_site, src)), fences):
+            if not skipped:
+                blocks.append({"id": f"{src} block {block['data-dlbook-fence']}", "code": block["data-copy"]})
+    assert len(blocks) >= 40, f"only {len(blocks)} blocks in chapter 2"
+    report = run_copies(blocks, python=python, cwd=tmp_path)
+    assert report["dlbook_file"] and Path(report["dlbook_file"]).resolve().is_relative_to(venv.resolve()), (
+        f"dlbook was imported from {report['dlbook_file']}, not from the wheel in {venv}"
+    )
+    failures = _failures(report)
+    REPORT.append(f"wheel in a fresh venv: {len(blocks) - len(failures)} of {len(blocks)} chapter 2 blocks ran")
+    assert not failures, "\n".join(failures)
