@@ -3,13 +3,14 @@
 - :func:`load_digits` — scikit-learn's 1797 handwritten digits (8x8 pixels), scaled to [0, 1].
 - :func:`xor` — the four points of the XOR problem (异或).
 - :func:`one_hot` — integer labels to one-hot rows.
+- :func:`train_val_split` — hold out a shuffled validation set (to see overfitting, 过拟合).
 """
 
 import numpy as np
 
 from ._validate import check_positive_int
 
-__all__ = ["load_digits", "xor", "one_hot"]
+__all__ = ["load_digits", "xor", "one_hot", "train_val_split"]
 
 
 def load_digits(test_size=0.25, seed=0, flat=True):
@@ -64,3 +65,29 @@ def one_hot(t, num_classes=None):
     out = np.zeros((t.size, num_classes))
     out[np.arange(t.size), t] = 1.0
     return out
+
+
+def train_val_split(x, t, fraction=0.2, seed=0):
+    """Split ``(x, t)`` into ``(x_train, t_train), (x_val, t_val)``: shuffled, disjoint, every sample once.
+
+    x: (N, ...), t: (N, ...) -> the validation part holds ``round(fraction * N)`` samples (at least 1,
+    and at least 1 left for training); ``fraction`` in (0, 1); the order comes from
+    ``numpy.random.default_rng(seed)``. The model never trains on the validation samples, so its
+    loss there tells how well it generalises.
+    """
+    x, t = np.asarray(x), np.asarray(t)
+    if x.ndim < 1 or t.ndim < 1 or len(x) != len(t):
+        raise ValueError(f"train_val_split: expected x and t with one sample per row, got shapes {x.shape} and {t.shape}")
+    try:
+        f = float(fraction)
+    except (TypeError, ValueError):
+        raise ValueError(f"train_val_split: expected fraction in (0, 1), got {fraction!r}") from None
+    if not 0 < f < 1:
+        raise ValueError(f"train_val_split: expected fraction in (0, 1), got {fraction!r}")
+    n = len(x)
+    if n < 2:
+        raise ValueError(f"train_val_split: expected at least 2 samples, got {n}")
+    k = min(max(int(round(f * n)), 1), n - 1)
+    order = np.random.default_rng(seed).permutation(n)
+    val, train = order[:k], order[k:]
+    return (x[train], t[train]), (x[val], t[val])

@@ -10,7 +10,9 @@ each parameter array is changed **in place**, so the layers holding it see the n
 - :class:`Adam` — bias-corrected first and second moment estimates (Kingma & Ba, 2015),
   the same arithmetic as ``torch.optim.Adam``.
 
-Updates keep the parameters' dtype (a float32 network stays float32) and reuse one buffer per
+``weight_decay=λ`` (权重衰减, L2 regularisation) adds ``λ * w`` to every gradient before the update,
+as ``torch.optim`` does: it is the gradient of the penalty ``λ/2 * ||w||^2`` added to the loss, so
+large weights shrink a little at every step. Updates keep the parameters' dtype (a float32 network stays float32) and reuse one buffer per
 parameter instead of allocating temporaries every step.
 """
 
@@ -48,8 +50,9 @@ class Optimizer:
     raises leaves the parameters and the optimizer's state as they were.
     """
 
-    def __init__(self, lr):
+    def __init__(self, lr, weight_decay=0.0):
         self.lr = _check_rate(lr, "lr")
+        self.weight_decay = _check_rate(weight_decay, "weight_decay", 0.0, low_inclusive=True)
         self.state = {}
 
     def _checked_pairs(self, params, grads):
@@ -74,7 +77,10 @@ class Optimizer:
                     f"{name}: params[{k!r}] changed shape from {st['shape']} to {p.shape} since the last "
                     "update; its optimizer state no longer fits (make a new optimizer)"
                 )
-            pairs.append((k, p, g.astype(p.dtype, copy=False)))
+            g = g.astype(p.dtype, copy=False)
+            if self.weight_decay:
+                g = g + self.weight_decay * p  # L2: the gradient of weight_decay/2 * ||p||^2
+            pairs.append((k, p, g))
         return pairs
 
     def _state(self, key, p, *slots):
@@ -93,15 +99,18 @@ class Optimizer:
     def _step(self, key, p, g):
         raise NotImplementedError
 
+    def _extra_repr(self):
+        return f", weight_decay={self.weight_decay:g}" if self.weight_decay else ""
+
     def __repr__(self):
-        return f"{type(self).__name__}(lr={self.lr:g})"
+        return f"{type(self).__name__}(lr={self.lr:g}{self._extra_repr()})"
 
 
 class SGD(Optimizer):
     """Stochastic gradient descent: ``w <- w - lr * g`` for every parameter, in place."""
 
-    def __init__(self, lr=0.01):
-        super().__init__(lr)
+    def __init__(self, lr=0.01, weight_decay=0.0):
+        super().__init__(lr, weight_decay)
 
     def _step(self, key, p, g):
         if p.flags.c_contiguous and g.flags.c_contiguous:
@@ -113,8 +122,8 @@ class SGD(Optimizer):
 class Momentum(SGD):
     """SGD with momentum: ``v <- momentum * v - lr * g;  w <- w + v`` (v starts at 0)."""
 
-    def __init__(self, lr=0.01, momentum=0.9):
-        super().__init__(lr)
+    def __init__(self, lr=0.01, momentum=0.9, weight_decay=0.0):
+        super().__init__(lr, weight_decay)
         self.momentum = _check_rate(momentum, "momentum", 0.0, 1.0, low_inclusive=True)
 
     def _step(self, key, p, g):
@@ -126,7 +135,7 @@ class Momentum(SGD):
         p += v
 
     def __repr__(self):
-        return f"Momentum(lr={self.lr:g}, momentum={self.momentum:g})"
+        return f"Momentum(lr={self.lr:g}, momentum={self.momentum:g}{self._extra_repr()})"
 
 
 class Adam(Optimizer):
@@ -136,8 +145,8 @@ class Adam(Optimizer):
     ``t`` counts the updates of each parameter (``state[key]["step"]``), as in ``torch.optim.Adam``.
     """
 
-    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
-        super().__init__(lr)
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
+        super().__init__(lr, weight_decay)
         self.beta1 = _check_rate(beta1, "beta1", 0.0, 1.0, low_inclusive=True)
         self.beta2 = _check_rate(beta2, "beta2", 0.0, 1.0, low_inclusive=True)
         self.eps = _check_rate(eps, "eps", 0.0, low_inclusive=True)
@@ -170,4 +179,4 @@ class Adam(Optimizer):
         p -= tmp
 
     def __repr__(self):
-        return f"Adam(lr={self.lr:g}, beta1={self.beta1:g}, beta2={self.beta2:g}, eps={self.eps:g})"
+        return f"Adam(lr={self.lr:g}, beta1={self.beta1:g}, beta2={self.beta2:g}, eps={self.eps:g}{self._extra_repr()})"

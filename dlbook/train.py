@@ -34,6 +34,7 @@ class History(dict):
 
     def __init__(self):
         super().__init__({k: [] for k in self.KEYS})
+        self.best_epoch = None  # set by early stopping: the epoch whose parameters were kept
 
     @property
     def epochs(self):
@@ -123,13 +124,39 @@ def _set_training(model, mode):
         model.train(mode)
 
 
-def fit(model, optimizer, x, t, *, epochs, batch_size, x_val=None, t_val=None, seed=0, progress=None):
+class _EarlyStopping:
+    """Early stopping (早停): remember the parameters of the epoch with the lowest validation loss;
+    stop after ``patience`` epochs without a better one; put the best parameters back at the end."""
+
+    def __init__(self, patience):
+        check_positive_int(patience, "patience")
+        self.patience = patience
+        self.best_loss, self.best_epoch, self.best_params, self.waited = np.inf, None, None, 0
+
+    def should_stop(self, model, epoch, val_loss):
+        if val_loss < self.best_loss:
+            self.best_loss, self.best_epoch, self.waited = val_loss, epoch, 0
+            self.best_params = {k: np.array(v, copy=True) for k, v in model.params.items()}
+            return False
+        self.waited += 1
+        return self.waited >= self.patience
+
+    def restore(self, model):
+        for k, p in model.params.items():
+            p[...] = self.best_params[k]  # in place: the layers hold these arrays
+
+
+def fit(model, optimizer, x, t, *, epochs, batch_size, x_val=None, t_val=None, seed=0, progress=None,
+        patience=None):
     """Train ``model`` with mini-batch gradient descent; return a :class:`History`.
 
     x: (N, ...) inputs; t: (N,) labels or (N, C) one-hot/targets. ``batch_size = N`` is batch
     gradient descent (BGD), ``batch_size = 1`` stochastic gradient descent (SGD).
     Each epoch visits every sample once in an order drawn from ``numpy.random.default_rng(seed)``.
     Accuracies are recorded when the model has an ``accuracy`` method and a softmax loss.
+    ``patience``: early stopping (needs validation data) — stop after that many epochs without a
+    lower validation loss and restore the parameters of the best epoch (``history.best_epoch``,
+    counted from 0).
     """
     check_positive_int(epochs, "epochs")
     x, t = np.asarray(x), np.asarray(t)
@@ -144,6 +171,9 @@ def fit(model, optimizer, x, t, *, epochs, batch_size, x_val=None, t_val=None, s
         raise ValueError("fit: expected both x_val and t_val, or neither")
     if x_val is not None and len(x_val) != len(t_val):
         raise ValueError(f"fit: expected as many validation targets as inputs ({len(x_val)}), got {len(t_val)}")
+    if patience is not None and x_val is None:
+        raise ValueError("fit: early stopping (patience=...) needs validation data x_val and t_val")
+    stopper = None if patience is None else _EarlyStopping(patience)
     rng = np.random.default_rng(seed)
     history = History()
     classify = hasattr(model, "accuracy") and isinstance(getattr(model, "loss_layer", None), SoftmaxWithLoss)
@@ -159,7 +189,7 @@ def fit(model, optimizer, x, t, *, epochs, batch_size, x_val=None, t_val=None, s
             bar = tqdm(epoch_iter, desc="epochs", unit="epoch", leave=True, file=_progress_file())
             epoch_iter = bar
 
-    for _ in epoch_iter:
+    for epoch in epoch_iter:
         start = time.perf_counter()
         _set_training(model, True)
         batch_losses = train_epoch(model, optimizer, x, t, batch_size, rng)
@@ -180,5 +210,10 @@ def fit(model, optimizer, x, t, *, epochs, batch_size, x_val=None, t_val=None, s
             if history["val_acc"]:
                 post["val_acc"] = f"{history['val_acc'][-1]:.3f}"
             bar.set_postfix(post)
+        if stopper is not None and stopper.should_stop(model, epoch, history["val_loss"][-1]):
+            break
+    if stopper is not None:
+        stopper.restore(model)
+        history.best_epoch = stopper.best_epoch
     _set_training(model, True)
     return history

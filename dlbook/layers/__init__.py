@@ -9,10 +9,12 @@ Every layer follows one protocol (see :class:`dlbook.layers.base.Layer`):
   of the same shape; layers without parameters have empty dicts.
 
 The classes live beside the concept they teach: dense layers in ``core``,
-convolution and pooling layers in ``conv``, recurrent layers in ``recurrent``.
+convolution and pooling layers in ``conv``, recurrent layers in ``recurrent``, dropout and batch
+normalisation in ``regularization``.
 """
 
 from .base import Layer
 from .core import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .recurrent import *  # noqa: F401,F403
+from .regularization import *  # noqa: F401,F403
