@@ -18,6 +18,9 @@ code's text when there is one, so no JavaScript of ours is involved.
 The package: the build makes the ``dlbook`` wheel and serves it under ``downloads/``; pages
 name it through placeholders (``{{ wheel_url }}`` and friends, tools/sitefeatures.py).
 
+Pages point at the lesson (tools/apilinks.py): a public name in backticks, `dlbook.layers.Affine`,
+becomes a link to its API reference entry.
+
 Also (tools/sitefeatures.py): the glossary page's table is generated from data/glossary.yml,
 and every page with ``python`` fences gets a notebook of its code (written next to the built
 page) and a download link at its top.
@@ -29,6 +32,7 @@ import io
 import logging
 import os
 
+import apilinks
 import bookexec
 import sitefeatures
 
@@ -129,6 +133,8 @@ def on_page_markdown(markdown, page, config, files, **kwargs):
     markdown = sitefeatures.fill_wheel_placeholders(markdown, config.site_url, page.file.dest_uri)
     markdown = _add_notebook(markdown, page)
     markdown = _insert_figures(markdown, page)
+    if not page.file.src_uri.startswith("reference/api/"):
+        markdown = apilinks.link_api_names(markdown, page.file.src_uri)  # names of the code -> API entries
     return _mark_fences(markdown, page)
 
 
