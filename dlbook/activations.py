@@ -5,15 +5,15 @@ an array of the same shape and dtype: float32 stays float32, float64 stays float
 integers become float64. Non-numeric input raises ``ValueError``.
 
 GPU arrays run the numba.cuda twins (``@dispatch``, see :mod:`dlbook._dispatch`).
-The elementwise kernels are numba ufuncs (``@vectorize``), compiled once per dtype and cached
-on disk. Beside each one sits the plain NumPy formula it must agree with
+The elementwise kernels are numba ufuncs, each compiled for a dtype on its first call with it
+(:mod:`dlbook._lazy`: importing costs no compilation) and cached on disk. Beside each one sits the plain NumPy formula it must agree with
 (``REFERENCE[name]``); tests/test_activations.py checks that they do.
 """
 
 import numpy as np
-from numba import vectorize
 
 from ._dispatch import dispatch
+from ._lazy import lazy_vectorize
 from ._validate import as_float_array
 
 __all__ = [
@@ -28,8 +28,6 @@ __all__ = [
     "REFERENCE",
 ]
 
-_SIGS = ["float32(float32)", "float64(float64)"]
-
 # The compiled loops compare with SIMD instructions that set the "invalid" flag on NaN,
 # which numpy would report as a RuntimeWarning; NaN in gives a defined result out, so
 # the comparison kernels run with that flag ignored.
@@ -37,12 +35,12 @@ def _quiet_nan():
     return np.errstate(invalid="ignore")
 
 
-@vectorize(_SIGS, cache=True)
+@lazy_vectorize()
 def _step(x):
     return 1.0 if x >= 0 else 0.0
 
 
-@vectorize(_SIGS, cache=True)
+@lazy_vectorize()
 def _sigmoid(x):
     # Two branches so exp never overflows: exp(-x) for x >= 0, exp(x) for x < 0.
     if x >= 0:
@@ -51,7 +49,7 @@ def _sigmoid(x):
     return z / (1.0 + z)
 
 
-@vectorize(_SIGS, cache=True)
+@lazy_vectorize()
 def _sigmoid_grad(x):
     if x >= 0:
         s = 1.0 / (1.0 + np.exp(-x))
@@ -61,13 +59,13 @@ def _sigmoid_grad(x):
     return s * (1.0 - s)
 
 
-@vectorize(_SIGS, cache=True)
+@lazy_vectorize()
 def _tanh_grad(x):
     t = np.tanh(x)
     return 1.0 - t * t
 
 
-@vectorize(_SIGS, cache=True)
+@lazy_vectorize()
 def _relu(x):
     # NaN passes through, as in np.maximum(x, 0); numba casts 0.0 to the signature's dtype.
     if x != x:
@@ -75,7 +73,7 @@ def _relu(x):
     return x if x > 0 else 0.0
 
 
-@vectorize(_SIGS, cache=True)
+@lazy_vectorize()
 def _relu_grad(x):
     return 1.0 if x > 0 else 0.0
 

@@ -10,8 +10,8 @@ together (returns an int64 array of 0s and 1s).
 """
 
 import numpy as np
-from numba import vectorize
 
+from ._lazy import lazy_vectorize
 from ._validate import as_float_array
 
 __all__ = ["perceptron", "AND", "OR", "NAND", "XOR", "GATE_PARAMS"]
@@ -24,7 +24,7 @@ GATE_PARAMS = {
 }
 
 
-@vectorize(["int64(float64, float64, float64, float64, float64)"], cache=True)
+@lazy_vectorize(lambda *args: "int64(float64, float64, float64, float64, float64)")
 def _fire(x1, x2, w1, w2, theta):
     return 1 if x1 * w1 + x2 * w2 > theta else 0
 

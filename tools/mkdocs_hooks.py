@@ -31,9 +31,11 @@ import contextlib
 import io
 import logging
 import os
+import shutil
 
 import apilinks
 import bookexec
+import buildcache
 import sitefeatures
 
 os.environ.setdefault("DLBOOK_PROGRESS", "0")
@@ -70,7 +72,26 @@ def _page_plots(markdown):
     )
 
 
+_command = {"name": "build"}  # set by on_startup: "serve" turns the execution cache on
+_cache = buildcache.PageCache(None)
+
+
+def on_startup(command, **kwargs):
+    _command["name"] = command
+
+
+def _configure_cache(config):
+    """One execution cache for plotting pages and notebooks (tools/buildcache.py)."""
+    global _cache
+    _cache = buildcache.PageCache(buildcache.cache_root(_command["name"]))
+    jupyter = config.plugins.get("mkdocs-jupyter")
+    if jupyter is not None and _cache.notebook_dir() is not None:
+        jupyter.config["cache"] = True
+        jupyter.config["cache_dir"] = _cache.notebook_dir()  # keyed by the package too: never stale
+
+
 def on_config(config, **kwargs):
+    _configure_cache(config)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -86,30 +107,54 @@ def on_config(config, **kwargs):
     return config
 
 
-def _insert_figures(markdown, page):
-    if not page.file.src_uri.endswith(".md") or not _page_plots(markdown):
-        return markdown
+def _code_fences(markdown):
+    """The fences the build runs: ``(match, info, body)`` of every collected, not skipped, python fence."""
+    return [(m, info, body) for m, info, body in bookexec.iter_fences(markdown)
+            if bookexec.is_collected(info) and not bookexec.is_skipped(markdown, m.start())]
+
+
+def _run_figures(fences, page):
+    """Run the page's fences as the tests do; return ``{fence number: [image Markdown, ...]}``."""
     standalone = bookexec.is_standalone(f"docs/{page.file.src_uri}")
     namespace = {"__name__": "__main__"}
     bookexec.page_setup(namespace)
-    pieces, last = [], 0
+    figures = {}
     try:
-        for m, info, body in bookexec.iter_fences(markdown):
-            if not bookexec.is_collected(info) or bookexec.is_skipped(markdown, m.start()):
-                continue
+        for i, (m, info, body) in enumerate(fences):
             if standalone:  # each fence alone, as its copy runs
                 bookexec.page_teardown(namespace)
                 namespace = {"__name__": "__main__"}
                 bookexec.page_setup(namespace)
             with contextlib.redirect_stdout(io.StringIO()):  # what the code prints is the page's, not the log's
                 bookexec.run_fence(body, namespace, where=f"{page.file.src_uri}:fence@{m.start()}")
-            images = _figures_as_markdown(m.group("indent"))
+            images = _figures_as_markdown("")
             if images:
-                pieces.append(markdown[last : m.end()])
-                pieces.append("\n\n" + "\n\n".join(images) + "\n")
-                last = m.end()
+                figures[str(i)] = images
     finally:
         bookexec.page_teardown(namespace)
+    return figures
+
+
+def _insert_figures(markdown, page):
+    """Below each fence that draws, its figures: from the execution cache when the page's code
+    and the package are unchanged (tools/buildcache.py), else by running the page."""
+    if not page.file.src_uri.endswith(".md") or not _page_plots(markdown):
+        return markdown
+    fences = _code_fences(markdown)
+    standalone = bookexec.is_standalone(f"docs/{page.file.src_uri}")
+    key = buildcache.page_key([(f"standalone={standalone}", "")] + [(info, body) for _, info, body in fences])
+    figures = _cache.get(key)
+    if figures is None:
+        figures = _run_figures(fences, page)
+        _cache.put(key, figures)
+    pieces, last = [], 0
+    for i, (m, _, _) in enumerate(fences):
+        images = figures.get(str(i))
+        if images:
+            indent = m.group("indent")
+            pieces.append(markdown[last : m.end()])
+            pieces.append("\n\n" + "\n\n".join(indent + line for line in images) + "\n")
+            last = m.end()
     pieces.append(markdown[last:])
     return "".join(pieces)
 
@@ -177,7 +222,19 @@ def on_post_build(config, **kwargs):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         nbformat.write(nb, path)
     # The exact package these pages were tested against, served for `pip install <url>`.
-    sitefeatures.build_wheel(os.path.join(config["site_dir"], sitefeatures.DOWNLOADS))
+    downloads = os.path.join(config["site_dir"], sitefeatures.DOWNLOADS)
+    cached = _cache.wheel_dir()
+    if cached is None:
+        sitefeatures.build_wheel(downloads)
+    else:  # the wheel depends on the package and its metadata only: build it once per change
+        wheel = cached / sitefeatures.wheel_name()
+        if not wheel.is_file():
+            sitefeatures.build_wheel(cached)
+        os.makedirs(downloads, exist_ok=True)
+        shutil.copy2(wheel, downloads)
+    _cache.prune()
+    if _cache.hits or _cache.misses:
+        _log.info(f"dlbook execution cache: {_cache.hits} pages reused, {_cache.misses} run")
 
 
 def on_page_content(html, page, config, files, **kwargs):

@@ -1,0 +1,101 @@
+"""The build's execution cache (tools/buildcache.py): reused when nothing changed, never stale.
+
+The slow test builds a two-page copy of the site three times in a temporary folder: cold (the
+plotting page runs), warm (it is reused), and after a change to a dlbook source file (it runs
+again, because the package it imports changed).
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tools import buildcache
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_keys_follow_code_and_package(tmp_path):
+    for part in ("dlbook", "tools"):
+        shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+    before = buildcache.environment_key(tmp_path)
+    assert before == buildcache.environment_key(tmp_path)
+    with open(tmp_path / "dlbook" / "activations.py", "a") as f:
+        f.write("\n# a change\n")
+    buildcache.environment_key.cache_clear()
+    assert buildcache.environment_key(tmp_path) != before  # a kernel change re-runs every page
+    a = buildcache.page_key([("python", "print(1)")])
+    assert a == buildcache.page_key([("python", "print(1)")])
+    assert a != buildcache.page_key([("python", "print(2)")])  # a code change re-runs the page
+
+
+def test_where_and_when(monkeypatch, tmp_path):
+    monkeypatch.delenv("DLBOOK_BUILD_CACHE", raising=False)
+    assert buildcache.cache_root("build") is None  # CI builds start cold
+    assert buildcache.cache_root("serve") == Path.home() / ".cache" / "dlbook-build"
+    monkeypatch.setenv("DLBOOK_BUILD_CACHE", str(tmp_path))
+    assert buildcache.cache_root("build") == tmp_path
+    monkeypatch.setenv("DLBOOK_BUILD_CACHE", "off")
+    assert buildcache.cache_root("serve") is None
+    cache = buildcache.PageCache(tmp_path)
+    assert cache.get("k") is None and cache.misses == 1
+    cache.put("k", {"0": ["![a](b)"]})
+    assert cache.get("k") == {"0": ["![a](b)"]} and cache.hits == 1
+
+
+PAGE = """# A page that draws
+
+```python
+>>> import matplotlib.pyplot as plt  # setup
+>>> from dlbook.activations import sigmoid
+>>> fig, ax = plt.subplots(figsize=(3, 2))
+>>> _ = ax.plot([0, 1], [float(sigmoid(0.0)), 1.0])
+```
+"""
+
+
+def _mini_site(tmp_path):
+    """A copy of the package and the build tools, with a two-page site that uses the same hooks."""
+    site = tmp_path / "repo"
+    for part in ("dlbook", "tools"):
+        shutil.copytree(ROOT / part, site / part, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, site / name)
+    (site / "docs").mkdir()
+    (site / "docs" / "index.md").write_text("# Home\n\nNo code here.\n")
+    (site / "docs" / "plot.md").write_text(PAGE)
+    (site / "mkdocs.yml").write_text(
+        "site_name: mini\nhooks:\n  - tools/mkdocs_hooks.py\n"
+        "markdown_extensions:\n  - attr_list\n  - admonition\n  - pymdownx.details\n  - pymdownx.superfences\n"
+        "nav:\n  - index.md\n  - plot.md\n"
+    )
+    return site
+
+
+def _build(site, cache):
+    env = dict(os.environ, DLBOOK_BUILD_CACHE=str(cache), NO_MKDOCS_2_WARNING="1", DLBOOK_PROGRESS="0",
+               MPLBACKEND="Agg", PYTHONPATH=str(site))
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-d", str(site / "site")],
+                          cwd=site, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    m = re.search(r"execution cache: (\d+) pages reused, (\d+) run", proc.stdout + proc.stderr)
+    assert m, proc.stderr
+    return int(m.group(1)), int(m.group(2))
+
+
+@pytest.mark.slow
+def test_a_package_change_reruns_the_page_that_imports_it(tmp_path):
+    site, cache = _mini_site(tmp_path), tmp_path / "cache"
+    assert _build(site, cache) == (0, 1)   # cold: the plotting page runs
+    assert _build(site, cache) == (1, 0)   # nothing changed: reused
+    with open(site / "dlbook" / "activations.py", "a") as f:
+        f.write("\n# a kernel change\n")
+    assert _build(site, cache) == (0, 1)   # the package changed: runs again, never a stale figure
+    (site / "docs" / "plot.md").write_text(PAGE + "\nMore prose.\n")
+    assert _build(site, cache) == (1, 0)   # prose only: reused
+    assert "<svg" in (site / "site" / "plot" / "index.html").read_text() or "data:image/svg" in (
+        site / "site" / "plot" / "index.html").read_text()

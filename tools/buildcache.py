@@ -1,0 +1,113 @@
+"""The build's execution cache: re-run a page's code only when its result can have changed.
+
+Executing every plotting page and notebook is most of a build's time. A page's figures depend on
+its code and on the package it imports, so a cached result is keyed by
+
+- the page's python fences (info string and body, in order) or the notebook's bytes, and
+- the *environment*: every ``dlbook/**/*.py`` (path and bytes), the build tools that run the code
+  (tools/bookexec.py, tools/mkdocs_hooks.py, tools/buildcache.py) and the versions of Python,
+  numpy, numba and matplotlib.
+
+Change a kernel in ``dlbook`` and every page re-runs: a stale figure is impossible. Change one
+page's code and only that page re-runs; change its prose and nothing runs.
+
+Where: ``$DLBOOK_BUILD_CACHE`` if set, else ``~/.cache/dlbook-build`` — outside the tree, like the
+numba cache. When: on by default for ``mkdocs serve``; ``mkdocs build`` (CI, a release) starts cold
+unless ``DLBOOK_BUILD_CACHE`` is set. ``DLBOOK_BUILD_CACHE=off`` turns it off everywhere.
+"""
+
+import functools
+import hashlib
+import json
+import os
+import platform
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TOOLS = ("tools/bookexec.py", "tools/mkdocs_hooks.py", "tools/buildcache.py")
+KEEP_ENVIRONMENTS = 3  # older environment folders are removed after a build
+
+
+def cache_root(command):
+    """The cache folder for this mkdocs ``command`` ("serve", "build", ...), or None when off."""
+    setting = os.environ.get("DLBOOK_BUILD_CACHE", "").strip()
+    if setting.lower() in ("off", "0", "false", "no"):
+        return None
+    if setting:
+        return Path(setting).expanduser()
+    if command == "serve":
+        return Path.home() / ".cache" / "dlbook-build"
+    return None
+
+
+@functools.lru_cache(maxsize=4)
+def environment_key(root=ROOT):
+    """A hash of everything a page's output depends on besides the page itself."""
+    h = hashlib.sha256()
+    for path in sorted((root / "dlbook").rglob("*.py")) + [root / t for t in TOOLS]:
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(path.read_bytes())
+    import matplotlib
+    import numba
+    import numpy
+
+    versions = (platform.python_version(), numpy.__version__, numba.__version__, matplotlib.__version__)
+    h.update(repr(versions).encode())
+    return h.hexdigest()[:20]
+
+
+def page_key(fences):
+    """Key of a Markdown page's code: ``fences`` is a list of ``(info, body)`` in page order."""
+    h = hashlib.sha256(environment_key().encode())
+    for info, body in fences:
+        h.update(b"\0" + info.encode() + b"\0" + body.encode())
+    return h.hexdigest()
+
+
+class PageCache:
+    """Figures of plotting pages, stored as JSON under ``<root>/<environment>/pages/<key>.json``."""
+
+    def __init__(self, root):
+        self.dir = None if root is None else Path(root) / environment_key() / "pages"
+        self.root = None if root is None else Path(root)
+        self.hits = self.misses = 0
+
+    def get(self, key):
+        if self.dir is None:
+            return None
+        path = self.dir / f"{key}.json"
+        if not path.exists():
+            self.misses += 1
+            return None
+        self.hits += 1
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    def put(self, key, value):
+        if self.dir is None:
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.dir / f"{key}.json.tmp"
+        tmp.write_text(json.dumps(value), encoding="utf-8")
+        tmp.replace(self.dir / f"{key}.json")  # atomic: a killed build never leaves half a file
+
+    def notebook_dir(self):
+        """Where mkdocs-jupyter keeps its executed notebooks for this environment (its own key is
+        the notebook's bytes and its options; the folder adds the package's hash)."""
+        return None if self.root is None else str(self.root / environment_key() / "notebooks")
+
+    def wheel_dir(self):
+        """Where the wheel for this package and this pyproject.toml/README.md is kept (None when off)."""
+        if self.root is None:
+            return None
+        meta = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + (ROOT / "README.md").read_bytes())
+        return self.root / environment_key() / f"wheel-{meta.hexdigest()[:12]}"
+
+    def prune(self):
+        """Remove the oldest environment folders, keeping :data:`KEEP_ENVIRONMENTS`."""
+        if self.root is None or not self.root.is_dir():
+            return
+        envs = sorted((p for p in self.root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+        current = self.root / environment_key()
+        for old in [p for p in envs if p != current][KEEP_ENVIRONMENTS - 1:]:
+            shutil.rmtree(old, ignore_errors=True)
