@@ -105,6 +105,8 @@ def cases(tiny=False):
                 impls["python loops"] = lambda: K.conv2d_reference(x, w, b, pad=pad)
             impls["numpy im2col (DLFS)"] = lambda: _np_conv_fwd(x, w, b, pad)
             impls["dlbook"] = lambda: K.conv2d(x, w, b, pad=pad)
+            if R == 3 and C * R * R >= 64:  # Winograd F(2x2, 3x3), an explicit method for now
+                impls["dlbook winograd"] = lambda: K.conv2d(x, w, b, pad=pad, method="winograd")
         else:
             dy = rng.standard_normal(K.conv2d(x, w, b, pad=pad).shape).astype(f32)
 

@@ -328,3 +328,32 @@ def test_stride1_gemm_groups_match_reference(dtype, threaded):
         for name, g, r in zip(("dx", "dw", "db"), got, want):
             assert g.dtype == dtype, name
             np.testing.assert_allclose(g, r, rtol=0, atol=TOL[dtype] * max(1.0, np.abs(r).max()), err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", [(2, 3, 7, 6, 4, 1), (1, 2, 5, 5, 3, 0), (3, 4, 8, 9, 5, (1, 0)), (2, 1, 3, 3, 2, 1)])
+def test_winograd_matches_the_reference(dtype, case):
+    """Winograd F(2x2, 3x3): odd output sizes (a last half tile), asymmetric padding, one channel."""
+    N, channels, H, W, K, pad = case
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((N, channels, H, W)).astype(dtype)
+    w = rng.standard_normal((K, channels, 3, 3)).astype(dtype)
+    b = rng.standard_normal(K).astype(dtype)
+    ref = C.conv2d_reference(x, w, b, pad=pad)
+    y = conv2d(x, w, b, pad=pad, method="winograd")
+    assert y.dtype == dtype and y.shape == ref.shape
+    np.testing.assert_allclose(y, ref, rtol=0, atol=TOL[dtype] * max(1.0, np.abs(ref).max()))
+    dy = rng.standard_normal(ref.shape).astype(dtype)
+    for g, r in zip(conv2d_backward(dy, x, w, pad=pad, method="winograd"), C.conv2d_backward_reference(dy, x, w, pad=pad)):
+        np.testing.assert_allclose(g, r, rtol=0, atol=TOL[dtype] * max(1.0, np.abs(r).max()))
+    x_, w_, b_, stride, pad_, _ = check_conv(x, w, b, 1, pad)
+    np.testing.assert_allclose(_winograd_forward_threaded(x_, w_, b_, pad_), ref, rtol=0,
+                               atol=TOL[dtype] * max(1.0, np.abs(ref).max()))
+    with pytest.raises(ValueError, match=r"method='winograd': expected 3x3 filters and stride 1"):
+        conv2d(x, w, stride=2, method="winograd")
+
+
+def _winograd_forward_threaded(x, w, b, pad):
+    from dlbook.conv import _winograd
+
+    return _winograd.forward(x, w, b, (1, 1), pad, min_work=0)  # the sample split over threads

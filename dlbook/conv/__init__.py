@@ -20,7 +20,8 @@ What to read. :func:`conv2d_reference` is the formula as plain loops; :func:`im2
 :func:`conv2d_im2col` turn it into one matrix product (*Deep Learning from Scratch*).
 :func:`conv2d` and :func:`conv2d_backward` check their arguments, pick a fast kernel and run it;
 the kernels are speed machinery in private modules, each tested against the reference:
-``_direct`` (numba loops, for few channels) and ``_gemm`` (im2col + BLAS, for many channels);
+``_direct`` (numba loops, for few channels), ``_gemm`` (im2col + BLAS, for many channels) and
+``_winograd`` (Winograd F(2x2, 3x3), chosen with ``method="winograd"``);
 the appendix page docs/04-cnn-rnn/speed.md tells how they are made fast. Pooling lives in
 :mod:`dlbook.pooling`.
 """
@@ -28,7 +29,7 @@ the appendix page docs/04-cnn-rnn/speed.md tells how they are made fast. Pooling
 import numpy as np
 
 from .._dispatch import dispatch
-from . import _direct, _gemm
+from . import _direct, _gemm, _winograd
 from ._common import check_conv, check_dy
 from ._im2col import col2im, conv2d_im2col, im2col
 from ._reference import conv2d_backward_reference, conv2d_reference
@@ -70,10 +71,15 @@ def conv_output_size(size, filter_size, stride=1, pad=0):
     return int(span // stride + 1)
 
 
-def _pick_kernel(method, w):
-    """The fast kernel for filters w (K, C, R, S): ``_direct`` numba loops or ``_gemm`` im2col + BLAS."""
-    if method not in ("auto", "direct", "gemm"):
-        raise ValueError(f"method: expected 'auto', 'direct' or 'gemm', got {method!r}")
+def _pick_kernel(method, w, stride, backward=False):
+    """The fast kernel for filters w (K, C, R, S): ``_direct`` numba loops, ``_gemm`` im2col + BLAS,
+    or ``_winograd`` (3x3, stride 1, forward only: its backward runs on ``_gemm``)."""
+    if method not in ("auto", "direct", "gemm", "winograd"):
+        raise ValueError(f"method: expected 'auto', 'direct', 'gemm' or 'winograd', got {method!r}")
+    if method == "winograd":
+        if not _winograd.supports(w, stride):
+            raise ValueError(f"method='winograd': expected 3x3 filters and stride 1, got w {w.shape} and stride {stride}")
+        return _gemm if backward else _winograd
     if method == "auto":
         K, C, R, S = w.shape
         # Few input channels (a first layer): the matrix product would be too thin to pay.
@@ -89,12 +95,13 @@ def conv2d(x, w, b=None, stride=1, pad=0, *, method="auto"):
     ``OH = (H + 2*pad - R) // stride + 1`` (floor, like PyTorch; see :func:`conv_output_size`
     for the strict formula). float32 in, float32 out; float64 in, float64 out.
     ``stride`` >= 1 and ``pad`` >= 0 are ints or ``(h, w)`` pairs. ``method`` is
-    ``"auto"`` (pick by shape), ``"direct"`` (numba loops) or ``"gemm"`` (im2col + BLAS).
+    ``"auto"`` (pick by shape), ``"direct"`` (numba loops), ``"gemm"`` (im2col + BLAS) or
+    ``"winograd"`` (3x3 filters, stride 1: 2.25x fewer multiplications, :mod:`dlbook.conv._winograd`).
     Raises ``ValueError`` naming the shapes on a channel mismatch, a wrong ndim, a kernel
     larger than the padded input, ``stride <= 0`` or ``pad < 0``.
     """
     x, w, b, stride, pad, _ = check_conv(x, w, b, stride, pad)
-    kernel = _pick_kernel(method, w)
+    kernel = _pick_kernel(method, w, stride)
     return kernel.forward(x, w, b, stride, pad)
 
 
@@ -109,6 +116,6 @@ def conv2d_backward(dy, x, w, stride=1, pad=0, *, method="auto", need_dx=True):
     """
     x, w, _, stride, pad, out_hw = check_conv(x, w, None, stride, pad)
     dy = check_dy(dy, (x.shape[0], w.shape[0], *out_hw), x.dtype)
-    kernel = _pick_kernel(method, w)
+    kernel = _pick_kernel(method, w, stride, backward=True)
     dx, dw = kernel.backward(dy, x, w, stride, pad, need_dx)
     return dx, dw, dy.sum(axis=(0, 2, 3))
