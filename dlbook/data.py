@@ -13,6 +13,17 @@ from ._validate import check_positive_int
 __all__ = ["load_digits", "xor", "one_hot", "train_val_split"]
 
 
+def _fraction(value, name):
+    """``value`` as a float strictly between 0 and 1, else ``ValueError`` naming it."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = None
+    if v is None or not 0 < v < 1:
+        raise ValueError(f"{name}: expected a fraction in (0, 1), got {value!r}")
+    return v
+
+
 def load_digits(test_size=0.25, seed=0, flat=True):
     """scikit-learn's 8x8 digits as ``(x_train, t_train, x_test, t_test)``.
 
@@ -20,12 +31,7 @@ def load_digits(test_size=0.25, seed=0, flat=True):
     The split is stratified (every digit in the same proportion on both sides) and fixed by
     ``seed``; ``test_size`` is the test fraction, in (0, 1).
     """
-    try:
-        ts = float(test_size)
-    except (TypeError, ValueError):
-        raise ValueError(f"load_digits: expected test_size in (0, 1), got {test_size!r}") from None
-    if not 0 < ts < 1:
-        raise ValueError(f"load_digits: expected test_size in (0, 1), got {test_size!r}")
+    ts = _fraction(test_size, "load_digits: test_size")
     from sklearn.datasets import load_digits as _sk_load_digits  # the `plot` extra
 
     d = _sk_load_digits()
@@ -78,12 +84,7 @@ def train_val_split(x, t, fraction=0.2, seed=0):
     x, t = np.asarray(x), np.asarray(t)
     if x.ndim < 1 or t.ndim < 1 or len(x) != len(t):
         raise ValueError(f"train_val_split: expected x and t with one sample per row, got shapes {x.shape} and {t.shape}")
-    try:
-        f = float(fraction)
-    except (TypeError, ValueError):
-        raise ValueError(f"train_val_split: expected fraction in (0, 1), got {fraction!r}") from None
-    if not 0 < f < 1:
-        raise ValueError(f"train_val_split: expected fraction in (0, 1), got {fraction!r}")
+    f = _fraction(fraction, "train_val_split: fraction")
     n = len(x)
     if n < 2:
         raise ValueError(f"train_val_split: expected at least 2 samples, got {n}")
