@@ -1,6 +1,6 @@
 """Convolution and pooling speed: python loops vs NumPy im2col (DLFS style) vs dlbook vs torch.
 
-``python3 -m benchmarks conv`` prints the table; the book's speed page (docs/04-cnn-rnn/speed.md)
+``python3 -m benchmarks conv`` prints the table; the book's appendix page (docs/appendix/convolution.md)
 includes the table written by ``python3 -m benchmarks conv --markdown benchmarks/tables/conv.md``.
 All cases are float32. Targets (dlbook / torch, GUIDE §5 and issue 4) are printed beside dlbook.
 """

@@ -1,4 +1,4 @@
-"""How the CPU kernels use threads — speed machinery, no lesson here (appendix: docs/04-cnn-rnn/speed.md).
+"""How the CPU kernels use threads — speed machinery, no lesson here (appendix: docs/appendix/convolution.md).
 
 Several thread pools live in one process: numba's workers, numpy's BLAS threads, and the Python
 threads the GEMM convolution splits its samples over. On a 2-core machine an idle pool's spinning

@@ -22,7 +22,7 @@ What to read. :func:`conv2d_reference` is the formula as plain loops; :func:`im2
 the kernels are speed machinery in private modules, each tested against the reference:
 ``_direct`` (numba loops, for few channels), ``_gemm`` (im2col + BLAS, for many channels) and
 ``_winograd`` (Winograd F(2x2, 3x3), chosen with ``method="winograd"``);
-the appendix page docs/04-cnn-rnn/speed.md tells how they are made fast. Pooling lives in
+the appendix page docs/appendix/convolution.md tells how they are made fast. Pooling lives in
 :mod:`dlbook.pooling`.
 """
 

@@ -1,4 +1,4 @@
-"""Direct convolution kernels: numba loops, parallel over (sample, filter) — speed machinery.
+"""Direct convolution kernels: numba loops, parallel over (sample, filter) — speed machinery (appendix: docs/appendix/convolution.md).
 
 Best for few input channels (a CNN's first layer), where a matrix product would be too thin to
 pay. Each step adds ``w[k, c, r, s] * (a contiguous input row)`` to an output row. Conventions:

@@ -1,4 +1,4 @@
-"""im2col + BLAS convolution kernels for channel-heavy layers — speed machinery.
+"""im2col + BLAS convolution kernels for channel-heavy layers — speed machinery (appendix: docs/appendix/convolution.md).
 
 Per sample, numba copies the input windows into a reused buffer laid out ``(C*R*S, OH*OW)``, so
 that ``w.reshape(K, -1) @ cols`` lands in ``y[n]`` already in NCHW order; then BLAS does the

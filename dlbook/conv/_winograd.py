@@ -1,4 +1,4 @@
-"""Winograd F(2x2, 3x3) convolution for 3x3 filters with stride 1 — speed machinery.
+"""Winograd F(2x2, 3x3) convolution for 3x3 filters with stride 1 — speed machinery (appendix: docs/appendix/convolution.md).
 
 Lavin & Gray (2016): a 2x2 block of outputs of a 3x3 convolution needs 36 multiplications done
 directly, but only 16 after a change of basis. For each 4x4 input tile ``d`` and 3x3 filter ``g``:

@@ -1,4 +1,4 @@
-"""GPU kernels (numba.cuda) behind the same functions as the CPU path — book page: docs/reference/gpu.md.
+"""GPU kernels (numba.cuda) behind the same functions as the CPU path — book page: docs/appendix/gpu.md.
 
 Dispatch rule: NumPy in -> NumPy out on the CPU; device array in -> device array out on the GPU.
 A *device array* is anything with ``__cuda_array_interface__`` (numba device arrays, CuPy

@@ -1,4 +1,4 @@
-"""Pooling kernels: numba loops, parallel over (sample, channel) planes — speed machinery.
+"""Pooling kernels: numba loops, parallel over (sample, channel) planes — speed machinery (appendix: docs/appendix/convolution.md).
 
 Max pooling compares with ``v > m or v != v``: the strict ``>`` keeps the first maximum in
 row-major order on ties, and ``v != v`` (true only for NaN) lets a NaN take over, so NaN

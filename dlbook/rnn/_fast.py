@@ -1,4 +1,4 @@
-"""The fast RNN and LSTM passes — speed machinery behind :func:`dlbook.rnn.rnn_forward` and friends.
+"""The fast RNN and LSTM passes — speed machinery (appendix: docs/appendix/lstm.md) behind :func:`dlbook.rnn.rnn_forward` and friends.
 
 The readable versions are the ``*_reference`` functions in :mod:`dlbook.rnn` (tests/test_rnn.py
 checks they agree, and both against torch.nn.RNN/LSTM and numerical gradients). How this one is
