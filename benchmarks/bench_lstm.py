@@ -5,9 +5,9 @@ float32 end to end. "forward + backward" is the whole sequence forward, then bac
 through time with an upstream gradient at every step (torch: ``nn.LSTM`` forward, then autograd
 ``backward``). Target: dlbook <= 1.2x torch for the LSTM. ``python3 -m benchmarks lstm``.
 
-- dlbook: :func:`dlbook.rnn.lstm_forward` / :func:`dlbook.rnn.lstm_backward` (one GEMM for
-  x @ Wx over all steps, feature-major state, one tanh call for the four gates, a jitted cell
-  update, one GEMM each for dWx+dWh and dx);
+- dlbook: :func:`dlbook.rnn.lstm_forward` / :func:`dlbook.rnn.lstm_backward` (one GEMM per step
+  over [Wx; b; Wh] and [x_t; 1; h_{t-1}], feature-major state, the gates and cell update in one
+  jitted loop per step, one GEMM each for dWx+db+dWh and dx; docs/appendix/lstm.md);
 - numpy: the textbook batch-first loop (Deep Learning from Scratch's TimeLSTM): per step
   ``x_t @ Wx + h @ Wh + b``, four slices, sigmoid as ``1 / (1 + exp(-a))``, per-step weight
   gradients, fresh temporaries;

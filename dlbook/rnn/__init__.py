@@ -2,7 +2,7 @@
 
 Book pages: docs/04-cnn-rnn/rnn.md (the RNN cell, BPTT, vanishing gradients) and
 docs/04-cnn-rnn/lstm.md (cell state, gates, the LSTM's backward pass); lab:
-docs/labs/rnn-vs-lstm.ipynb.
+docs/labs/rnn-vs-lstm.ipynb; how the fast path works: docs/appendix/lstm.md.
 
 Layout and conventions (batch-first, as ``torch.nn.LSTM(batch_first=True)``):
 
