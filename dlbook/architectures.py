@@ -6,8 +6,9 @@ Two kinds of description:
 - **specs** (:class:`Conv`, :class:`Pool`, :class:`FC`, :class:`Inception`, :class:`Residual`, ...):
   shape-only descriptions. :func:`architecture_table` walks them from an input shape and
   computes every layer's output shape and parameter count without allocating any weights,
-  so VGG-16's 138 million parameters cost nothing. :func:`lenet_spec`, :func:`alexnet_spec`,
-  :func:`vgg_spec` (configurations A, A-LRN, B, C, D, E), :data:`INCEPTION_3A`.
+  so VGG-16's 138 million parameters cost nothing. :func:`lenet_spec` (the course's LeNet),
+  :func:`lenet5_spec` (LeNet-5), :func:`alexnet_spec` (one tower or two GPUs), :func:`vgg_spec`
+  (configurations A, A-LRN, B, C, D, E), :data:`INCEPTION_3A`.
 - **models**: :func:`lenet` builds a trainable :class:`dlbook.models.Sequential` of real layers
   (:class:`dlbook.layers.Conv2d` ...); :func:`simple_convnet` is *Deep Learning from Scratch*'s
   SimpleConvNet. :func:`architecture_table` also accepts such a model (it runs one zero sample).
@@ -26,7 +27,7 @@ from .conv import conv_output_size
 __all__ = [
     "Conv", "Pool", "FC", "Flatten", "Act", "LRN", "Inception", "Residual",
     "Row", "Table", "architecture_table",
-    "lenet_spec", "alexnet_spec", "vgg_spec", "VGG_CONFIGS", "INCEPTION_3A", "RESNET_BLOCK",
+    "lenet_spec", "lenet5_spec", "alexnet_spec", "vgg_spec", "VGG_CONFIGS", "INCEPTION_3A", "RESNET_BLOCK",
     "lenet", "simple_convnet",
 ]
 
@@ -46,24 +47,41 @@ def _need_chw(shape, what):
 
 @dataclass(frozen=True)
 class Conv:
-    """K filters of size x size over all input channels: (C, H, W) -> (K, OH, OW); K*C*R*S + K params."""
+    """K filters of size x size: (C, H, W) -> (K, OH, OW); K*(C/groups)*R*S + K params.
+
+    ``groups`` splits the channels into that many independent halves (thirds, ...): each filter
+    sees only the C/groups input channels of its own group. AlexNet's two-GPU layers are
+    ``groups=2`` (:func:`alexnet_spec`); C and K must both be multiples of ``groups``.
+    """
 
     filters: int
     size: int
     stride: int = 1
     pad: int = 0
     name: str = ""
+    groups: int = 1
 
     def label(self):
-        return self.name or f"conv{self.size}-{self.filters}" + (f" /{self.stride}" if self.stride > 1 else "")
+        if self.name:
+            return self.name
+        return (f"conv{self.size}-{self.filters}" + (f" /{self.stride}" if self.stride > 1 else "")
+                + (f" g{self.groups}" if self.groups > 1 else ""))
+
+    def _check_groups(self, C):
+        check_positive_int(self.groups, "groups")
+        if C % self.groups or self.filters % self.groups:
+            raise ValueError(f"{self.label()}: {C} input channels and {self.filters} filters "
+                             f"must both be multiples of groups={self.groups}")
 
     def out_shape(self, s):
         C, H, W = _need_chw(s, self.label())
+        self._check_groups(C)
         return (self.filters, _out(H, self.size, self.stride, self.pad, self.label()),
                 _out(W, self.size, self.stride, self.pad, self.label()))
 
     def params(self, s):
-        return self.filters * s[0] * self.size * self.size + self.filters
+        self._check_groups(s[0])
+        return self.filters * (s[0] // self.groups) * self.size * self.size + self.filters
 
 
 @dataclass(frozen=True)
@@ -264,19 +282,53 @@ def architecture_table(layers, input_shape):
 
 
 def lenet_spec():
-    """LeNet as the course describes it: 32x32x1 input, two conv-pool stages, FC-500, FC-10."""
+    """The course's LeNet (32x32x1 input): two conv-pool stages with 20 and 50 filters of 5x5,
+    FC-500 with ReLU, FC-10 into softmax -> 656,080 parameters.
+
+    This is not LeCun's LeNet-5 (:func:`lenet5_spec`) but the wider variant of Caffe's MNIST
+    tutorial network (20/50/500 units), here on the course's 32x32 input.
+    """
     return [Conv(20, 5), Pool(2), Conv(50, 5), Pool(2), FC(500), Act("relu"), FC(10), Act("softmax")]
 
 
-def alexnet_spec():
-    """AlexNet (single-tower): 227x227x3 input (224 in the paper's text does not divide evenly),
-    96@11x11 stride 4, overlapping 3x3 stride-2 max pooling, three FC layers (4096, 4096, 1000)."""
+def lenet5_spec():
+    """LeNet-5 (LeCun, Bottou, Bengio and Haffner 1998) as usually re-implemented, 32x32x1 input:
+    C1 6@5x5, S2 2x2 average pooling, C3 16@5x5, S4, C5 120@5x5 (a convolution that leaves 1x1
+    maps), F6 84, 10 outputs; tanh after C1, C3, C5 and F6 -> 61,706 parameters.
+
+    The 1998 paper connected each C3 map to only some of S2's maps, gave the subsampling layers
+    a trainable weight and bias each, and ended in RBF units; it reports about 60,000
+    parameters. This spec uses full connections and plain average pooling.
+    """
+    tanh = Act("tanh")
+    return [
+        Conv(6, 5), tanh, Pool(2, kind="avg"),
+        Conv(16, 5), tanh, Pool(2, kind="avg"),
+        Conv(120, 5), tanh,
+        FC(84), tanh,
+        FC(10),
+    ]
+
+
+def alexnet_spec(groups=1):
+    """AlexNet (Krizhevsky, Sutskever and Hinton 2012): 227x227x3 input (224 in the paper's text
+    does not divide evenly), 96@11x11 stride 4, overlapping 3x3 stride-2 max pooling, LRN,
+    three FC layers (4096, 4096, 1000).
+
+    ``groups=1``: one tower, every convolution sees all its input channels -> 62,378,344 params.
+    ``groups=2``: the paper's two-GPU network. Each GPU held half of every layer's filters;
+    conv2, conv4 and conv5 saw only the channels on their own GPU (``Conv(..., groups=2)``),
+    while conv3 and the FC layers read both halves -> 60,965,224 params ("60 million").
+    Shapes are the same either way.
+    """
+    if groups not in (1, 2):
+        raise ValueError(f"alexnet_spec: groups must be 1 (one tower) or 2 (two GPUs), got {groups!r}")
     return [
         Conv(96, 11, stride=4), Act("relu"), LRN(), Pool(3, 2),
-        Conv(256, 5, pad=2), Act("relu"), LRN(), Pool(3, 2),
+        Conv(256, 5, pad=2, groups=groups), Act("relu"), LRN(), Pool(3, 2),
         Conv(384, 3, pad=1), Act("relu"),
-        Conv(384, 3, pad=1), Act("relu"),
-        Conv(256, 3, pad=1), Act("relu"), Pool(3, 2),
+        Conv(384, 3, pad=1, groups=groups), Act("relu"),
+        Conv(256, 3, pad=1, groups=groups), Act("relu"), Pool(3, 2),
         FC(4096), Act("relu"), Act("dropout"),
         FC(4096), Act("relu"), Act("dropout"),
         FC(1000), Act("softmax"),
