@@ -98,7 +98,14 @@ STANDALONE_PAGES = (
     "docs/index.md",
     "docs/get-started.md",
     "docs/02-networks/*.md",
-    "docs/03-training/making-training-work.md",
+    "docs/03-training/*.md",
+    "docs/01-overview/*.md",
+    "docs/04-cnn-rnn/*.md",
+    "docs/05-summary/*.md",
+    "docs/labs/*.md",
+    "docs/reference/*.md",
+    "docs/glossary.md",
+    "docs/appendix/*.md",
 )
 
 SETUP_MARKER = "# setup"
