@@ -18,7 +18,7 @@ import numpy as np
 from .._dispatch import dispatch
 from .._parallel import run_parallel
 from ..conv._common import check_dy, check_pool
-from ._kernels import _avg_pool_bwd, _avg_pool_fwd, _max_pool_bwd, _max_pool_fwd
+from ._kernels import _avg_pool_bwd, _avg_pool_fwd, _max_pool_bwd, _max_pool_bwd_nan, _max_pool_fwd, _max_pool_fwd_nan
 from ._reference import (
     avg_pool2d_backward_reference,
     avg_pool2d_reference,
@@ -38,6 +38,11 @@ __all__ = [
 ]
 
 
+def _has_nan(x):
+    """Whether x holds a NaN (NumPy's max propagates it): the kernels then take their NaN-aware loop."""
+    return bool(np.isnan(x.max()))
+
+
 @dispatch("max_pool2d")
 def max_pool2d(x, size=2, stride=None):
     """Max pooling (最大池化): the largest value of each ``size`` window.
@@ -47,7 +52,8 @@ def max_pool2d(x, size=2, stride=None):
     """
     x, (kh, kw), (sh, sw), (OH, OW) = check_pool(x, size, stride)
     y = np.empty((*x.shape[:2], OH, OW), dtype=x.dtype)
-    run_parallel(_max_pool_fwd, x.size, x, kh, kw, sh, sw, y)
+    kernel = _max_pool_fwd_nan if _has_nan(x) else _max_pool_fwd
+    run_parallel(kernel, x.size, x, kh, kw, sh, sw, y)
     return y
 
 
@@ -60,7 +66,8 @@ def max_pool2d_backward(dy, x, size=2, stride=None):
     x, (kh, kw), (sh, sw), (OH, OW) = check_pool(x, size, stride)
     dy = check_dy(dy, (*x.shape[:2], OH, OW), x.dtype)
     dx = np.empty_like(x)
-    run_parallel(_max_pool_bwd, x.size, dy, x, kh, kw, sh, sw, dx)
+    kernel = _max_pool_bwd_nan if _has_nan(x) else _max_pool_bwd
+    run_parallel(kernel, x.size, dy, x, kh, kw, sh, sw, dx)
     return dx
 
 

@@ -2,15 +2,43 @@
 
 Max pooling keeps a plain ``v > m`` maximum (the strict ``>`` keeps the first maximum in
 row-major order on ties). A window with a NaN gives NaN and sends its gradient to its last NaN, as
-in PyTorch; since testing every value for NaN inside the window loop was measured 3x slower, each
-plane is first scanned once for NaN (:func:`_has_nan`) and only planes that hold one pay for it.
+in PyTorch. Testing every value for NaN inside the window loop was measured 3x slower, and so was
+a NaN branch anywhere inside the parallel loop; so the caller asks NumPy once whether x holds a
+NaN (``np.isnan(x.max())``, a fast vectorised pass) and only then runs the ``*_nan`` kernels.
 """
 
 from numba import njit, prange
 
 
+@njit(cache=True, inline="always")
+def _window_argmax(xc, i0, j0, kh, kw):
+    """(row, column) of the window's first maximum, row-major: the plain loop, no NaN test."""
+    m = xc[i0, j0]
+    bi, bj = i0, j0
+    for r in range(kh):
+        xrow = xc[i0 + r]
+        for s in range(kw):
+            v = xrow[j0 + s]
+            if v > m:  # strict: the first maximum wins ties
+                m = v
+                bi, bj = i0 + r, j0 + s
+    return bi, bj
+
+
+@njit(cache=True, inline="always")
+def _window_argmax_nan(xc, i0, j0, kh, kw):
+    """As :func:`_window_argmax`, but a NaN wins: the position of the window's last NaN, if any."""
+    bi, bj = _window_argmax(xc, i0, j0, kh, kw)
+    for r in range(kh):
+        for s in range(kw):
+            if xc[i0 + r, j0 + s] != xc[i0 + r, j0 + s]:
+                bi, bj = i0 + r, j0 + s
+    return bi, bj
+
+
 @njit(cache=True, parallel=True)
 def _max_pool_fwd(x, kh, kw, sh, sw, y):
+    """Max pooling of x (N, C, H, W) into y, a plain maximum (x holds no NaN)."""
     N, C = x.shape[0], x.shape[1]
     OH, OW = y.shape[2], y.shape[3]
     for task in prange(N * C):
@@ -18,7 +46,6 @@ def _max_pool_fwd(x, kh, kw, sh, sw, y):
         c = task - n * C
         xc = x[n, c]
         yc = y[n, c]
-        nan_plane = _has_nan(xc)
         for i in range(OH):
             for j in range(OW):
                 m = xc[i * sh, j * sw]
@@ -28,27 +55,27 @@ def _max_pool_fwd(x, kh, kw, sh, sw, y):
                         v = xrow[j * sw + s]
                         if v > m:
                             m = v
-                        elif nan_plane and v != v:  # NaN wins, as in PyTorch (only on planes that have one)
-                            m = v
-                            break
-                    if m != m:
-                        break
                 yc[i, j] = m
 
 
-@njit(cache=True, inline="always")
-def _has_nan(plane):
-    """Whether a 2-D plane holds a NaN: one cheap pass while the plane is loaded anyway, so the
-    pooling loops keep a plain maximum on the (usual) planes without NaN."""
-    found = False
-    for row in plane:
-        for v in row:
-            found |= v != v
-    return found
+@njit(cache=True, parallel=True)
+def _max_pool_fwd_nan(x, kh, kw, sh, sw, y):
+    """As :func:`_max_pool_fwd` for an x that holds NaN: a window with a NaN gives NaN."""
+    N, C = x.shape[0], x.shape[1]
+    OH, OW = y.shape[2], y.shape[3]
+    for task in prange(N * C):
+        n = task // C
+        c = task - n * C
+        xc = x[n, c]
+        for i in range(OH):
+            for j in range(OW):
+                bi, bj = _window_argmax_nan(xc, i * sh, j * sw, kh, kw)
+                y[n, c, i, j] = xc[bi, bj]
 
 
 @njit(cache=True, parallel=True)
 def _max_pool_bwd(dy, x, kh, kw, sh, sw, dx):
+    """dx of max pooling: each dy to its window's first maximum (x holds no NaN)."""
     N, C, H, W = x.shape
     OH, OW = dy.shape[2], dy.shape[3]
     zero = x.dtype.type(0)
@@ -61,29 +88,30 @@ def _max_pool_bwd(dy, x, kh, kw, sh, sw, dx):
         for ih in range(H):
             for iw in range(W):
                 dxc[ih, iw] = zero
-        nan_plane = _has_nan(xc)
         for i in range(OH):
             for j in range(OW):
-                bi = i * sh
-                bj = j * sw
-                m = xc[bi, bj]
-                ni = -1  # the window's last NaN, if any (it takes the gradient, as in PyTorch)
-                nj = -1
-                for r in range(kh):
-                    xrow = xc[i * sh + r]
-                    for s in range(kw):
-                        v = xrow[j * sw + s]
-                        if v > m:  # strict: the first maximum in row-major order wins ties
-                            m = v
-                            bi = i * sh + r
-                            bj = j * sw + s
-                        elif nan_plane and v != v:
-                            ni = i * sh + r
-                            nj = j * sw + s
-                if ni >= 0:
-                    bi = ni
-                    bj = nj
+                bi, bj = _window_argmax(xc, i * sh, j * sw, kh, kw)
                 dxc[bi, bj] += dyc[i, j]
+
+
+@njit(cache=True, parallel=True)
+def _max_pool_bwd_nan(dy, x, kh, kw, sh, sw, dx):
+    """As :func:`_max_pool_bwd` for an x that holds NaN: a window's last NaN takes its gradient."""
+    N, C, H, W = x.shape
+    OH, OW = dy.shape[2], dy.shape[3]
+    zero = x.dtype.type(0)
+    for task in prange(N * C):
+        n = task // C
+        c = task - n * C
+        xc = x[n, c]
+        dxc = dx[n, c]
+        for ih in range(H):
+            for iw in range(W):
+                dxc[ih, iw] = zero
+        for i in range(OH):
+            for j in range(OW):
+                bi, bj = _window_argmax_nan(xc, i * sh, j * sw, kh, kw)
+                dxc[bi, bj] += dy[n, c, i, j]
 
 
 @njit(cache=True, parallel=True)
