@@ -19,7 +19,9 @@ parameter instead of allocating temporaries every step.
 import numpy as np
 from numba import njit
 
-from ._validate import as_float_array, check_float_dtype
+from ._validate import FLOAT_DTYPES, as_float_array, check_float_dtype
+
+_FLOATS = tuple(np.dtype(t) for t in FLOAT_DTYPES)
 
 __all__ = ["SGD", "Momentum", "Adam"]
 
@@ -65,23 +67,35 @@ class Optimizer:
             raise ValueError(f"{name}: expected grads with the keys of params, differing keys {missing}")
         pairs = []
         for k, p in params.items():
-            check_float_dtype(p, f"{name}: params[{k!r}]")
-            if not p.flags.writeable:
-                raise ValueError(f"{name}: expected params[{k!r}] to be writeable (it is updated in place), got a read-only array")
-            g = as_float_array(grads[k], f"{name}: grads[{k!r}]")
-            if g.shape != p.shape:
-                raise ValueError(f"{name}: expected grads[{k!r}] of shape {p.shape}, got {g.shape}")
+            g = grads[k]
+            # The usual case (float ndarrays of one dtype and shape, writeable) takes no conversion;
+            # anything else goes through the full checks, which name what is wrong.
+            usual = (type(p) is np.ndarray and type(g) is np.ndarray and g.dtype == p.dtype and g.shape == p.shape
+                     and p.dtype in _FLOATS and p.flags.writeable)
+            if not usual:
+                g = self._checked_grad(name, k, p, g)
             st = self.state.get(k)
             if st and st["shape"] != p.shape:
                 raise ValueError(
                     f"{name}: params[{k!r}] changed shape from {st['shape']} to {p.shape} since the last "
                     "update; its optimizer state no longer fits (make a new optimizer)"
                 )
-            g = g.astype(p.dtype, copy=False)
             if self.weight_decay:
                 g = g + self.weight_decay * p  # L2: the gradient of weight_decay/2 * ||p||^2
             pairs.append((k, p, g))
         return pairs
+
+    @staticmethod
+    def _checked_grad(name, k, p, g):
+        """Full checks of one pair: ``params[k]`` a writeable float32/float64 ndarray, ``grads[k]``
+        a real array of its shape (returned in its dtype)."""
+        check_float_dtype(p, f"{name}: params[{k!r}]")
+        if not p.flags.writeable:
+            raise ValueError(f"{name}: expected params[{k!r}] to be writeable (it is updated in place), got a read-only array")
+        g = as_float_array(g, f"{name}: grads[{k!r}]")
+        if g.shape != p.shape:
+            raise ValueError(f"{name}: expected grads[{k!r}] of shape {p.shape}, got {g.shape}")
+        return g.astype(p.dtype, copy=False)
 
     def _state(self, key, p, *slots):
         """The per-parameter state dict, with zero buffers named ``slots`` of p's shape and dtype."""
