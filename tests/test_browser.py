@@ -10,23 +10,37 @@ Every page of the site is opened once and must load with
 Then the light/dark toggle must switch the colour scheme, and the search box must find
 "LSTM" and "感知机" (Chinese, which the search plugin's separator must split out).
 
+The site as a reader gets it (issue 17), checked on the same visit of every page:
+- page weight: what a browser receives from a static host that compresses text (gzip): the
+  page, every request it makes (CSS, JS, fonts, images, the search worker and its index),
+  every image it references (lazy or not); median <= 250 KiB, no page over 600 KiB;
+- accessibility: axe-core (from the npm registry: ``.ci/run`` installs it; env ``DLBOOK_AXE``
+  names its ``axe.min.js``) finds no serious or critical violation, in light and in dark mode;
+- a phone (390x844): nothing is clipped (overflow is fine inside a scroll container), no maths
+  wraps inside a table cell, and no code line runs under a code block's copy button;
+and the search ranks the lesson first for the queries of ``SEARCH_RANKS``, with no raw TeX in
+the result snippets.
+
 Chromium is Debian's ``chromium`` package (``.ci/run`` installs it; Playwright's own browser
 download is never used); env ``DLBOOK_CHROMIUM`` may name another Chromium-based browser. Without it the tests skip with the reason, except under CI
 (env ``CI`` set), where a missing browser fails them.
 """
 
 import functools
+import gzip
 import os
+import statistics
+import time
 import shutil
 import tempfile
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from conftest import ROOT, html_pages
+from conftest import REPORT, ROOT, html_pages
 
 pytestmark = pytest.mark.slow
 
@@ -41,6 +55,25 @@ CHROMIUM_FLAGS = [
     "--disable-dev-shm-usage",
 ]
 SEARCH_TERMS = ["LSTM", "感知机"]
+# Query -> the lesson the search must rank first (site path of the page).
+SEARCH_RANKS = {
+    "softmax": "02-networks/activations/",
+    "反向传播": "03-training/backprop/",
+    "卷积": "04-cnn-rnn/convolution/",
+    "LSTM": "04-cnn-rnn/lstm/",
+    "感知机": "02-networks/perceptron/",
+    "gradient descent": "03-training/gradient-descent/",
+    "池化": "04-cnn-rnn/pooling/",
+}
+# Page weight as a reader receives it from a gzip-compressing static host.
+MEDIAN_PAGE_KIB = 250
+MAX_PAGE_KIB = 600
+# Served as they are (already compressed); everything else is counted gzip-compressed.
+COMPRESSED_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".avif", ".woff", ".woff2", ".whl", ".zip", ".gz"}
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+# The axe rules whose outcome depends on colours: the only ones run again in the dark scheme.
+AXE_COLOUR_RULES = ["color-contrast", "link-in-text-block"]
 
 
 def _unavailable(reason):
@@ -135,6 +168,7 @@ async () => {
       .map((e) => e.textContent.slice(0, 80)),
     download: (document.querySelector(".dlbook-download a") || {}).href || null,
     images: images.length,
+    image_urls: images.map((img) => img.currentSrc || img.src).filter((u) => u && !u.startsWith("data:")),
     broken_images: images
       .filter((img) => !(img.complete && img.naturalWidth > 0))
       .map((img) => (img.getAttribute("src") || "").slice(0, 80)),
@@ -143,39 +177,293 @@ async () => {
 """
 
 
+def _axe_script():
+    """Path of axe-core's ``axe.min.js``: env ``DLBOOK_AXE``, else where ``.ci/run`` installs it
+    (``~/.cache/dlbook-axe``), else a ``node_modules`` of the repository."""
+    candidates = [os.environ.get("DLBOOK_AXE", "")]
+    candidates.append(str(Path.home() / ".cache" / "dlbook-axe" / "node_modules" / "axe-core" / "axe.min.js"))
+    candidates.append(str(ROOT / "node_modules" / "axe-core" / "axe.min.js"))
+    for path in candidates:
+        if path and Path(path).is_file():
+            return path
+    return None
+
+
+# axe-core's verdict on the page as it is now: every violation, by rule, with a few examples.
+# Called with a list of rule ids, only those run (the dark scheme changes colours, nothing else:
+# there the colour rules run, the rest of the page was checked in the light scheme).
+_AXE_JS = r"""
+async (rules) => {
+  const options = { resultTypes: ["violations"] };
+  if (rules) options.runOnly = { type: "rule", values: rules };
+  const result = await axe.run(document, options);
+  return result.violations.map((v) => ({
+    id: v.id,
+    impact: v.impact,
+    nodes: v.nodes.length,
+    examples: v.nodes.slice(0, 3).map((n) => n.target.join(" ") + " :: " + (n.failureSummary || "").split("\n").slice(1, 2).join(" ").trim()),
+  }));
+}
+"""
+
+# Dark mode as Material's palette toggle sets it (the second palette of mkdocs.yml), without
+# the colour transitions, so that axe reads the final colours.
+_SCHEME_JS = r"""
+(scheme) => {
+  if (!document.getElementById("dlbook-test-no-transitions")) {
+    const style = document.createElement("style");
+    style.id = "dlbook-test-no-transitions";
+    style.textContent = "*, *::before, *::after { transition: none !important; animation: none !important; }";
+    document.head.appendChild(style);
+  }
+  document.body.setAttribute("data-md-color-scheme", scheme);
+  return getComputedStyle(document.body).backgroundColor;
+}
+"""
+
+# On a phone: what is clipped (outside the box of its nearest clipping ancestor and not
+# reachable by scrolling it, or off the screen), maths broken across lines in a table cell,
+# and code text under a code block's copy button. Returns a list of problems.
+_PHONE_JS = r"""
+() => {
+  const W = document.documentElement.clientWidth;
+  const problems = [];
+  const say = (e) => {
+    const cls = typeof e.className === "string" && e.className ? "." + e.className.trim().split(/\s+/).slice(0, 2).join(".") : "";
+    return e.tagName.toLowerCase() + cls + ' "' + (e.textContent || "").replace(/\s+/g, " ").trim().slice(0, 50) + '"';
+  };
+  if (document.documentElement.scrollWidth > W + 1) {
+    problems.push(`the page scrolls sideways: ${document.documentElement.scrollWidth} px in a ${W} px screen`);
+  }
+  const article = document.querySelector("article") || document.body;
+  const clipperOf = new Map();
+  const clipper = (e) => {
+    for (let a = e.parentElement; a && a !== article.parentElement; a = a.parentElement) {
+      if (clipperOf.has(a)) return clipperOf.get(a);
+      if (getComputedStyle(a).overflowX !== "visible") { clipperOf.set(a, a); return a; }
+    }
+    return null;
+  };
+  let reported = 0;
+  for (const e of article.querySelectorAll("*")) {
+    if (reported >= 10) break;
+    const inMath = e.closest(".katex");
+    if (inMath && !e.classList.contains("base")) continue;  // KaTeX's inner boxes: check its runs (.base)
+    if (e.closest("details:not([open]) > :not(summary)")) continue;
+    const r = e.getBoundingClientRect();
+    if (r.width <= 1 || r.height <= 1) continue;  // nothing drawn (or visually hidden for screen readers)
+    const a = clipper(e);
+    let left = 0, right = W, scrolls = false, scrolled = 0;
+    if (a) {
+      const ar = a.getBoundingClientRect();
+      left = ar.left + a.clientLeft;
+      right = left + a.clientWidth;
+      scrolls = ["auto", "scroll"].includes(getComputedStyle(a).overflowX);
+      scrolled = a.scrollLeft;
+    }
+    if (r.left + scrolled < left - 1) {
+      problems.push(`clipped on the left${a ? " by " + say(a).slice(0, 40) : ""}: ${say(e)}`);
+      reported++;
+    } else if (r.right > right + 1 && !scrolls) {
+      problems.push(`clipped on the right${a ? " by " + say(a).slice(0, 40) : " (off the screen)"}: ${say(e)}`);
+      reported++;
+    }
+  }
+  for (const math of article.querySelectorAll("td .katex-html, th .katex-html")) {
+    // KaTeX sets a formula as a row of .base boxes; one that starts well before its predecessor
+    // ends is on a new line (a negative space moves it back a few pixels at most)
+    const boxes = Array.from(math.querySelectorAll(":scope > .base")).map((b) => b.getBoundingClientRect());
+    if (boxes.some((box, i) => i > 0 && box.left < boxes[i - 1].right - 6)) {
+      problems.push(`maths wraps inside a table cell: ${say(math.closest("td, th"))}`);
+    }
+  }
+  for (const nav of article.querySelectorAll(".md-code__nav")) {
+    const b = nav.getBoundingClientRect();
+    if (b.width < 1 || getComputedStyle(nav).visibility === "hidden") continue;
+    const code = nav.closest("pre") && nav.closest("pre").querySelector("code");
+    if (!code) continue;
+    const box = code.getBoundingClientRect();
+    const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+    let under = null;
+    for (let node = walker.nextNode(); node && !under; node = walker.nextNode()) {
+      if (!node.textContent.trim()) continue;
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      for (const t of range.getClientRects()) {
+        if (t.top >= b.bottom) break;
+        const visible = t.right > box.left && t.left < box.right && t.bottom > box.top && t.top < box.bottom;
+        if (visible && t.right > b.left && t.left < b.right && t.bottom > b.top && t.top < b.bottom) {
+          under = node.textContent.trim().slice(0, 40);
+          break;
+        }
+      }
+    }
+    if (under) problems.push(`code runs under the copy button: "${under}"`);
+  }
+  return problems;
+}
+"""
+
+
+def _served_path(site, url):
+    """The file of ``site`` that serves ``url`` (a directory URL serves its index.html), or None."""
+    path = unquote(urlsplit(url).path).lstrip("/")
+    target = site / path
+    if not path or path.endswith("/") or target.is_dir():
+        target = target / "index.html"
+    return target if target.is_file() else None
+
+
+@functools.lru_cache(maxsize=None)
+def _transfer_size(path):
+    """Bytes a compressing static host sends for ``path``: gzip for text, as is for media."""
+    data = Path(path).read_bytes()
+    if Path(path).suffix.lower() in COMPRESSED_SUFFIXES:
+        return len(data)
+    return len(gzip.compress(data, compresslevel=6))
+
+
+def _page_weight(site, urls):
+    """``(KiB, {file: bytes})``: the transfer size of everything the page made the browser fetch."""
+    sizes = {}
+    for url in urls:
+        if urlsplit(url).scheme in ("data", "blob"):
+            continue
+        path = _served_path(site, url)
+        if path is not None:
+            sizes[path.relative_to(site).as_posix()] = _transfer_size(str(path))
+    return sum(sizes.values()) / 1024, sizes
+
+
+def _search_assets(site):
+    """The search index and the worker that fetches it: a reader's browser gets both."""
+    workers = sorted((site / "assets" / "javascripts" / "workers").glob("search*.js"))
+    return [site / "search" / "search_index.json"] + workers[:1]
+
+
+# axe-core in light, then (its colour rules) in dark mode, started without waiting for it: the
+# result lands in window.__dlbookAxe while the test loads the next page in another tab.
+_AXE_START_JS = r"""
+({ colourRules, setScheme }) => {
+  window.__dlbookAxe = null;
+  const scheme = new Function("return (" + setScheme.trim() + ");")();
+  const run = async (rules) => {
+    // preload fetches the stylesheets for experimental rules only, which do not run by default
+    const options = { resultTypes: ["violations"], preload: false };
+    if (rules) options.runOnly = { type: "rule", values: rules };
+    const result = await axe.run(document, options);
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      nodes: v.nodes.length,
+      examples: v.nodes.slice(0, 3).map((n) => n.target.join(" ") + " :: " + (n.failureSummary || "").split("\n").slice(1, 2).join(" ").trim()),
+    }));
+  };
+  (async () => {
+    scheme("default");
+    const light = await run(null);
+    scheme("slate");
+    const dark = await run(colourRules);
+    scheme("default");
+    return { light, dark, version: axe.version };
+  })().then((r) => { window.__dlbookAxe = r; }, (e) => { window.__dlbookAxe = { error: String(e) }; });
+}
+"""
+_FRAMES_JS = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+TABS = 2  # pages checked at once: axe-core runs in one tab while the next page loads in the other
+
+
 @pytest.fixture(scope="module")
 def visits(built_site, server, browser_page):
-    """Open every page once; return {page path: what was observed there}."""
-    page = browser_page
-    results = {}
-    for html in html_pages(built_site):
+    """Open every page once; return {page path: what was observed there}.
+
+    Each page: load (desktop, light), inspect the maths and images, weigh what was fetched,
+    shrink the window to a phone and look for clipping, then run axe-core in light and in dark
+    mode. axe-core runs in the page while the next page loads in a second tab (two CPU cores:
+    half the time). Without axe-core (see :func:`_axe_script`) the axe results are None.
+    """
+    axe = _axe_script()
+    search_urls = [f"{server}/{p.relative_to(built_site).as_posix()}" for p in _search_assets(built_site)]
+    tabs = [browser_page] + [browser_page.context.new_page() for _ in range(TABS - 1)]
+    current = {}  # tab -> (errors, requests) of the page it is on
+
+    def listen(tab):
+        tab.set_default_timeout(30_000)
+        tab.on("console", lambda msg: msg.type == "error" and current[tab][0].append(f"console: {msg.text}"))
+        tab.on("pageerror", lambda exc: current[tab][0].append(f"uncaught: {exc}"))
+        tab.on("response", lambda resp: resp.status >= 400 and current[tab][0].append(f"HTTP {resp.status}: {resp.url}"))
+        tab.on("request", lambda req: current[tab][1].append(req.url))
+
+    for tab in tabs:
+        current[tab] = ([], [])
+        listen(tab)
+    results, versions, pending = {}, set(), {}
+
+    def finish(tab):
+        """Wait for the axe-core run of the page this tab is on; file its results."""
+        rel, observed = pending.pop(tab)
+        try:
+            tab.wait_for_function("() => window.__dlbookAxe !== null", timeout=120_000)
+            outcome = tab.evaluate("() => window.__dlbookAxe")
+            if "error" in outcome:
+                raise RuntimeError(outcome["error"])
+            observed["axe_light"], observed["axe_dark"] = outcome["light"], outcome["dark"]
+            versions.add(outcome["version"])
+        except Exception as exc:
+            observed["load_failure"] = f"axe-core: {exc!r}"
+        observed["seconds"]["total"] = time.perf_counter() - observed["seconds"].pop("start")
+
+    started = time.perf_counter()
+    for i, html in enumerate(html_pages(built_site)):
         rel = html.relative_to(built_site).as_posix()
         url = f"{server}/{rel[: -len('index.html')] if rel.endswith('index.html') else rel}"
-        errors = []
-        on_console = lambda msg: msg.type == "error" and errors.append(f"console: {msg.text}")
-        on_pageerror = lambda exc: errors.append(f"uncaught: {exc}")
-        on_response = lambda resp: resp.status >= 400 and errors.append(f"HTTP {resp.status}: {resp.url}")
-        page.on("console", on_console)
-        page.on("pageerror", on_pageerror)
-        page.on("response", on_response)
-        start = len(page.dlbook_requests)
+        tab = tabs[i % len(tabs)]
+        if tab in pending:
+            finish(tab)
+        errors, requests = current[tab] = ([], [])
+        observed = {}
+        t0 = time.perf_counter()
         try:
-            page.goto(url, wait_until="load")
-            # The KaTeX hook runs on Material's document$; give it the moment it needs.
-            page.wait_for_function(
+            tab.set_viewport_size(DESKTOP)
+            tab.goto(url, wait_until="load")
+            # Maths are typeset at build time; where they are not, KaTeX runs on Material's document$.
+            tab.wait_for_function(
                 "() => !document.querySelector('.arithmatex') || document.querySelector('.katex')",
                 timeout=5_000,
             )
-            observed = page.evaluate(_INSPECT_JS)
+            observed = tab.evaluate(_INSPECT_JS)
+            observed["seconds"] = {"start": t0, "load": time.perf_counter() - t0}
+            fetched = requests + observed["image_urls"] + search_urls
+            observed["weight"], observed["weight_parts"] = _page_weight(built_site, fetched)
+            tab.set_viewport_size(PHONE)
+            tab.evaluate(_FRAMES_JS)
+            observed["phone"] = tab.evaluate(_PHONE_JS)
+            tab.set_viewport_size(DESKTOP)
+            tab.evaluate(_FRAMES_JS)  # assets/dlbook.js updates what scrolls at this width
+            if axe:
+                tab.add_script_tag(path=axe)
+                tab.evaluate(_AXE_START_JS, {"colourRules": AXE_COLOUR_RULES, "setScheme": _SCHEME_JS})
+                pending[tab] = (rel, observed)
         except Exception as exc:  # a page that does not load is reported, not fatal to the rest
-            observed = {"load_failure": repr(exc)}
-        finally:
-            page.remove_listener("console", on_console)
-            page.remove_listener("pageerror", on_pageerror)
-            page.remove_listener("response", on_response)
+            observed["load_failure"] = repr(exc)
         observed["errors"] = errors
-        observed["requests"] = page.dlbook_requests[start:]
+        observed["requests"] = requests
         results[rel] = observed
+        if tab not in pending and "seconds" in observed:
+            observed["seconds"]["total"] = time.perf_counter() - observed["seconds"].pop("start")
+    for tab in list(pending):
+        finish(tab)
+    for tab in tabs[1:]:
+        tab.close()
+    REPORT.append(
+        f"browser: {len(results)} pages visited in {time.perf_counter() - started:.0f} s"
+        + (f" (axe-core {', '.join(sorted(versions))}, light and dark)" if versions else " (no axe-core)")
+    )
+    dump = os.environ.get("DLBOOK_BROWSER_DUMP")
+    if dump:  # everything observed, for a closer look (JSON)
+        import json
+
+        Path(dump).write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
     return results
 
 
@@ -202,6 +490,8 @@ def test_no_request_leaves_the_site(visits, browser_page):
         for url in v["requests"]
         if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).netloc != origin
     ]
+    problems += [f"(any page): {url}" for url in browser_page.dlbook_requests
+                 if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).netloc != origin]
     assert not problems, _report(problems)
     assert all(v["requests"] for v in visits.values()), "no request was recorded: recorder broken"
 
@@ -311,3 +601,134 @@ def test_search_finds(term, visits, browser_page, server):
     if expected:
         assert hits & expected, f"search for {term!r} found {sorted(hits)}, none of {sorted(expected)}"
     page.keyboard.press("Escape")
+
+
+# ------------------------------------------------------------- the site as a reader gets it
+
+
+def test_page_weight(visits):
+    """Median page <= 250 KiB and none over 600 KiB, as received from a gzip-compressing host."""
+    weights = {rel: v["weight"] for rel, v in visits.items() if "weight" in v}
+    assert len(weights) == len(visits), "some pages were not weighed"
+    median = statistics.median(weights.values())
+    heaviest = max(weights, key=weights.get)
+    REPORT.append(
+        f"page weight (gzip, search index included): median {median:.0f} KiB, "
+        f"max {weights[heaviest]:.0f} KiB ({heaviest})"
+    )
+    too_heavy = [
+        f"{rel}: {kib:.0f} KiB: " + ", ".join(
+            f"{name} {size / 1024:.0f}" for name, size in sorted(
+                visits[rel]["weight_parts"].items(), key=lambda kv: -kv[1])[:5])
+        for rel, kib in sorted(weights.items(), key=lambda kv: -kv[1]) if kib > MAX_PAGE_KIB
+    ]
+    assert not too_heavy, _report(too_heavy)
+    assert median <= MEDIAN_PAGE_KIB, f"median page weight {median:.0f} KiB > {MEDIAN_PAGE_KIB} KiB"
+
+
+def _axe_violations(visits, serious=True):
+    """``{(scheme, rule, impact): [(page, nodes, examples)]}`` over every page."""
+    found = {}
+    for rel, v in visits.items():
+        for scheme in ("light", "dark"):
+            for violation in v.get(f"axe_{scheme}") or []:
+                if serious and violation["impact"] not in ("serious", "critical"):
+                    continue
+                key = (scheme, violation["id"], violation["impact"])
+                found.setdefault(key, []).append((rel, violation["nodes"], violation["examples"]))
+    return found
+
+
+def test_no_serious_accessibility_violations(visits):
+    """axe-core finds no serious or critical violation on any page, in light or dark mode."""
+    if _axe_script() is None:
+        _unavailable("axe-core is not installed (npm install axe-core; .ci/run does, or set DLBOOK_AXE)")
+    assert all(v.get("axe_light") is not None and v.get("axe_dark") is not None
+               for v in visits.values() if "load_failure" not in v), "axe did not run on every page"
+    every = _axe_violations(visits, serious=False)
+    if every:
+        REPORT.append("axe-core, all impacts: " + "; ".join(
+            f"{scheme} {rule} ({impact}): {sum(n for _, n, _ in hits)} nodes on {len(hits)} pages"
+            for (scheme, rule, impact), hits in sorted(every.items())))
+    problems = [
+        f"{scheme} mode, {rule} ({impact}): {sum(n for _, n, _ in hits)} elements on {len(hits)} pages, "
+        f"e.g. {hits[0][0]}: {hits[0][2][:2]}"
+        for (scheme, rule, impact), hits in sorted(_axe_violations(visits).items())
+    ]
+    assert not problems, _report(problems)
+
+
+def test_nothing_clipped_on_a_phone(visits):
+    """At 390x844 nothing is cut off (a scroll container is fine), maths in a table cell stays on
+    one line, and no code line starts under a copy button."""
+    problems = [f"{rel}: {p}" for rel, v in visits.items() for p in v.get("phone", [])]
+    assert all("phone" in v for v in visits.values() if "load_failure" not in v)
+    assert not problems, _report(problems)
+
+
+def test_the_phone_check_can_fail(browser_page):
+    page = browser_page
+    page.set_viewport_size(PHONE)
+    try:
+        page.set_content(
+            '<article><div style="overflow:hidden;width:200px"><span style="display:inline-block;width:300px">'
+            "wide</span></div><div style=\"width:600px\">too wide</div>"
+            '<div style="overflow:auto;width:200px"><span style="display:inline-block;width:300px">ok</span></div>'
+            '<table style="width:60px"><tr><td><span class="katex"><span class="katex-html">'
+            '<span class="base" style="display:inline-block;width:40px">a</span> '
+            '<span class="base" style="display:inline-block;width:40px">b</span></span></span></td></tr></table>'
+            "</article>"
+        )
+        problems = page.evaluate(_PHONE_JS)
+    finally:
+        page.set_viewport_size(DESKTOP)
+    assert any("clipped on the right by div" in p and "wide" in p for p in problems), problems
+    assert any("off the screen" in p and "too wide" in p for p in problems), problems
+    assert any("scrolls sideways" in p for p in problems), problems
+    assert any("maths wraps inside a table cell" in p for p in problems), problems
+    assert not any('"ok"' in p for p in problems), problems
+
+
+def test_the_axe_check_can_fail(browser_page):
+    axe = _axe_script()
+    if axe is None:
+        _unavailable("axe-core is not installed (npm install axe-core; .ci/run does, or set DLBOOK_AXE)")
+    page = browser_page
+    page.set_content('<html lang="en"><body><main><p style="color:#aaa;background:#fff">faint</p>'
+                     '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="></main></body></html>')
+    page.add_script_tag(path=axe)
+    rules = {v["id"] for v in page.evaluate(_AXE_JS, None)}
+    assert {"color-contrast", "image-alt"} <= rules, rules
+
+
+def _search(page, server, query):
+    """Type ``query`` in the search box of the home page; return the result items as
+    ``[(page path, teaser text)]``, best first."""
+    page.goto(f"{server}/", wait_until="load")
+    page.locator("input.md-search__input").click()
+    page.keyboard.type(query)
+    page.keyboard.press("End")
+    page.wait_for_selector(".md-search-result__item", timeout=20_000)
+    page.wait_for_timeout(300)  # the list is replaced as the query settles
+    items = page.eval_on_selector_all(
+        ".md-search-result__item",
+        """els => els.map(e => [
+          (e.querySelector("a") || {getAttribute: () => ""}).getAttribute("href"),
+          e.textContent.replace(/\\s+/g, " ")])""",
+    )
+    page.keyboard.press("Escape")
+    return [(urlsplit(href).path.lstrip("/"), text) for href, text in items]
+
+
+@pytest.mark.parametrize("query", list(SEARCH_RANKS))
+def test_search_ranks_the_lesson_first(query, visits, browser_page, server, built_site):
+    expected = SEARCH_RANKS[query]
+    if not (built_site / expected / "index.html").is_file():
+        pytest.skip(f"{expected} is not part of this site")
+    results = _search(browser_page, server, query)
+    assert results, f"search for {query!r} showed no results"
+    ranked = [path for path, _ in results]
+    REPORT.append(f"search {query!r}: {expected} ranks {ranked.index(expected) + 1 if expected in ranked else '-'}")
+    assert ranked[0] == expected, f"search for {query!r} ranks {ranked[:5]}; the lesson {expected} should be first"
+    raw = [text[:120] for _, text in results if any(s in text for s in ("\\(", "\\)", "\\[", "\\]", "$$", "\\frac"))]
+    assert not raw, f"raw TeX in the results for {query!r}: {raw}"

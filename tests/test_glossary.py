@@ -78,7 +78,8 @@ def test_the_page_is_generated_from_the_data():
         {"term": "perceptron", "zh": "感知机", "definition": "A unit | with a bar.", "page": "02-networks/perceptron.md"},
     ]
     table = glossary_markdown(entries)
-    assert "| **perceptron** | 感知机 | A unit \\| with a bar. | [Perceptron](02-networks/perceptron.md) |" in table
+    # the link reads as the page's title (its nav title in mkdocs.yml)
+    assert "| **perceptron** | 感知机 | A unit \\| with a bar. | [2.1 Perceptron and logic gates](02-networks/perceptron.md) |" in table
     page = (DOCS / "glossary.md").read_text(encoding="utf-8")
     assert GLOSSARY_MARKER in page and "| English |" not in page  # the table is not written by hand
     assert GLOSSARY_MARKER not in render_glossary_page(page, entries)

@@ -37,20 +37,41 @@ def test_no_page_references_anything_outside_the_site(built_site):
 
 @pytest.mark.slow
 def test_figures_are_drawn_at_build_time(built_site):
-    """Pages that plot carry their figures inline; nothing under docs/ is a committed raster image."""
+    """Pages that plot show their figures as files beside the page (SVG, or JPEG for a photo),
+    never as data: URIs; nothing under docs/ is a committed raster image."""
     committed = [p for p in (ROOT / "docs").rglob("*") if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".gif"}]
     assert not committed, f"hand-made images committed: {committed}"
-    html = (built_site / "02-networks" / "activations" / "index.html")
+    html = built_site / "02-networks" / "activations" / "index.html"
     if html.exists():
-        assert "data:image/svg+xml;base64," in html.read_text(encoding="utf-8")
+        text = html.read_text(encoding="utf-8")
+        figures = re.findall(r'<img class="dlbook-figure" src="([^"]+)"', text)
+        assert figures and all((html.parent / src).is_file() for src in figures), figures
+    inlined = [
+        p.relative_to(built_site).as_posix()
+        for p in _html_pages(built_site)
+        if re.search(r'<img\b[^>]*\bsrc="data:', p.read_text(encoding="utf-8"))
+    ]
+    assert not inlined, f"images inlined as data: URIs: {inlined}"
 
 
 @pytest.mark.slow
-def test_math_is_marked_for_katex(built_site):
-    """Markdown math is wrapped by arithmatex and the vendored KaTeX is linked from every page."""
+def test_maths_assets_only_where_there_is_maths(built_site):
+    """KaTeX is linked from the pages with maths, and only from them; where the build typeset
+    the maths (tools/katexrender.py), no page loads KaTeX's JavaScript."""
+    import importlib
+
+    katexrender = importlib.import_module("tools.katexrender")
+    prerendered = katexrender.available()
+    with_math = 0
     for page in _html_pages(built_site):
         text = page.read_text(encoding="utf-8")
-        assert "assets/katex/katex.min.js" in text, page
+        has_math = 'class="arithmatex"' in text or 'class="katex"' in text
+        links_css = "assets/katex/katex.min.css" in text
+        assert links_css == has_math, f"{page.relative_to(built_site)}: maths {has_math}, KaTeX CSS {links_css}"
+        if prerendered:
+            assert "katex.min.js" not in text, f"{page.relative_to(built_site)} loads KaTeX's JavaScript"
+        with_math += has_math
+    assert with_math >= 5
 
 
 def _nav_pages():

@@ -18,7 +18,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
-README_TEST_COMMAND = 'python3 -m pip install -e ".[docs,test]" && python3 -m pytest'
+README_TEST_COMMAND = (
+    'python3 -m venv --system-site-packages .venv && . .venv/bin/activate && python -m pip install -e ".[docs,test]"'
+    " && python -m pytest"
+)
 
 
 def _tool(name):

@@ -6,7 +6,9 @@ without touching the source:
 - ``:func:`softmax``` (and ``:class:``, ``:meth:``, ``:mod:`` ...) becomes a link to that
   object's entry in the reference when it has one (a public, documented object), else code;
 - ``docs/02-networks/activations.md`` (a module naming its book page) becomes a link to
-  that page when the page exists.
+  that page when the page exists, reading as the page's title ("2.4 Activation functions");
+- a ``>>>`` example (with its expected output) becomes a code block, not the nested
+  blockquotes that Markdown would make of its ``>`` characters.
 
 Configured in mkdocs.yml under ``plugins.mkdocstrings.handlers.python.options.extensions``.
 """
@@ -15,6 +17,11 @@ import re
 from pathlib import Path
 
 import griffe
+
+try:  # loaded by mkdocstrings after tools/mkdocs_hooks.py imported it, or as tools.* by the tests
+    import sitefeatures
+except ImportError:  # pragma: no cover - outside a build
+    from tools import sitefeatures
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -66,8 +73,39 @@ def _resolve(name, where, pkg):
     return None
 
 
-def rewrite(text, where, pkg, page_exists=lambda p: (DOCS / p).is_file()):
-    """Return ``text`` with roles and book-page paths turned into Markdown links or code."""
+_DOCTEST_START_RE = re.compile(r"^(?P<indent>[ \t]*)>>> ")
+
+
+def fence_doctests(text):
+    """Wrap every doctest example of a docstring (``>>>``/``...`` lines and the expected output
+    down to the next blank line) in a ```` ```pycon ```` fence; text already in a fence is kept."""
+    lines, out, i, fence = text.split("\n"), [], 0, None
+    while i < len(lines):
+        line = lines[i]
+        stripped = line.strip()
+        if fence is None and stripped.startswith(("```", "~~~")):
+            fence = stripped[:3]
+        elif fence is not None and stripped.startswith(fence):
+            fence = None
+        m = _DOCTEST_START_RE.match(line) if fence is None else None
+        if m is None:
+            out.append(line)
+            i += 1
+            continue
+        indent, block = m.group("indent"), []
+        while i < len(lines) and lines[i].strip():
+            block.append(lines[i][len(indent):] if lines[i].startswith(indent) else lines[i].strip())
+            i += 1
+        if out and out[-1].strip():
+            out.append("")
+        out += [f"{indent}```pycon", *(indent + b for b in block), f"{indent}```"]
+    return "\n".join(out)
+
+
+def rewrite(text, where, pkg, page_exists=lambda p: (DOCS / p).is_file(), title=None):
+    """Return ``text`` with roles and book-page paths turned into Markdown links (labelled with
+    the page's title, ``title(path)``) or code, and doctest examples fenced as code."""
+    title = title or sitefeatures.page_title
 
     def role(m):
         name, call = m.group("name"), m.group("call") or ""
@@ -81,9 +119,10 @@ def rewrite(text, where, pkg, page_exists=lambda p: (DOCS / p).is_file()):
         path = m.group("path")
         if not page_exists(path):
             return f"`docs/{path}`"
-        return f"[docs/{path}](../../{path})"
+        label = title(path).replace("[", "\\[").replace("]", "\\]")
+        return f"[{label}](../../{path})"
 
-    return PAGE_RE.sub(page, ROLE_RE.sub(role, text))
+    return PAGE_RE.sub(page, ROLE_RE.sub(role, fence_doctests(text)))
 
 
 class DlbookDocstrings(griffe.Extension):

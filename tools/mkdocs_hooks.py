@@ -24,19 +24,31 @@ becomes a link to its API reference entry.
 Also (tools/sitefeatures.py): the glossary page's table is generated from data/glossary.yml,
 and every page with ``python`` fences gets a notebook of its code (written next to the built
 page) and a download link at its top.
+
+The site as a reader gets it (tools/sitepolish.py): figures are files beside their page (SVG
+with text as text; a figure showing a photo as JPEG), KaTeX is linked only from pages with
+maths, the labs share one Jupyter stylesheet and keep their plots as files, the API pages'
+source code stays out of the search index, which is then tuned so that a term's lesson ranks
+first, and a few accessibility repairs are made to Material's markup.
 """
 
 import base64
 import contextlib
+import hashlib
+import html as html_lib
 import io
 import logging
 import os
 import shutil
 
+from mkdocs.plugins import event_priority
+
 import apilinks
 import bookexec
 import buildcache
+import katexrender
 import sitefeatures
+import sitepolish
 
 os.environ.setdefault("DLBOOK_PROGRESS", "0")
 
@@ -50,25 +62,75 @@ def _figure_alt(fig):
     return "; ".join(titles) if titles else "Figure drawn by the code above"
 
 
-def _figures_as_markdown(indent):
-    """Render and close every open figure; return Markdown image lines."""
+# A figure that shows an image at least this many pixels large is a photo: JPEG, not SVG
+# (matplotlib's SVG would embed it as base64 PNG, several times larger).
+PHOTO_PIXELS = 64 * 64
+RASTER_WIDTH_PX = 1400  # a photo figure's width in pixels: sharp at 2x in the 688 px column
+CSS_PX_PER_INCH = 96
+
+
+def _shows_photo(fig):
+    for ax in fig.axes:
+        for image in ax.get_images():
+            shape = image.get_array().shape
+            if shape[0] * shape[1] >= PHOTO_PIXELS:
+                return True
+    return False
+
+
+def _render_figure(fig):
+    """``{"alt", "ext", "data" (base64), "width", "height"}`` for one figure (JSON, for the cache)."""
+    buf = io.BytesIO()
+    width = height = None
+    if _shows_photo(fig):
+        from PIL import Image
+
+        dpi = max(100, min(220, RASTER_WIDTH_PX / fig.get_figwidth()))
+        fig.savefig(buf, format="jpeg", dpi=dpi, bbox_inches="tight",
+                    pil_kwargs={"quality": 82, "optimize": True, "progressive": True})
+        ext = "jpg"
+        with Image.open(io.BytesIO(buf.getvalue())) as img:
+            width, height = (round(n * CSS_PX_PER_INCH / dpi) for n in img.size)
+    else:
+        fig.savefig(buf, format="svg", bbox_inches="tight")
+        ext = "svg"
+    alt = _figure_alt(fig)
+    return {"alt": alt, "ext": ext, "data": base64.b64encode(buf.getvalue()).decode("ascii"),
+            "width": width, "height": height}
+
+
+def _figures_rendered():
+    """Render and close every open figure; return their records (:func:`_render_figure`)."""
     import matplotlib.pyplot as plt
 
-    lines = []
+    records = []
     for num in plt.get_fignums():
         fig = plt.figure(num)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="svg", bbox_inches="tight")
+        records.append(_render_figure(fig))
         plt.close(fig)
-        data = base64.b64encode(buf.getvalue()).decode("ascii")
-        alt = _figure_alt(fig).replace("[", "(").replace("]", ")")
-        lines.append(f"{indent}![{alt}](data:image/svg+xml;base64,{data}){{ .dlbook-figure }}")
-    return lines
+    return records
+
+
+_figure_files = {}  # site-relative path -> bytes, written after the build
+
+
+def _figure_html(record, page):
+    """An ``<img>`` for a figure record; its file is queued for writing beside the page."""
+    data = base64.b64decode(record["data"])
+    name = f"figure-{hashlib.sha256(data).hexdigest()[:12]}.{record['ext']}"
+    _figure_files[os.path.join(os.path.dirname(page.file.dest_uri), name)] = data
+    size = ""
+    if record.get("width"):
+        size = f' width="{record["width"]}" height="{record["height"]}"'
+    alt = html_lib.escape(record["alt"], quote=True)
+    # raw HTML: mkdocs checks Markdown image links against docs/, where these files are not
+    return f'<img class="dlbook-figure" src="{name}" alt="{alt}"{size}>'
 
 
 def _page_plots(markdown):
     return any(
-        bookexec.is_collected(info) and "plt." in body for _, info, body in bookexec.iter_fences(markdown)
+        bookexec.is_collected(info) and ("plt." in body or "diagrams." in body)
+        for _, info, body in bookexec.iter_fences(markdown)
     )
 
 
@@ -76,8 +138,9 @@ _command = {"name": "build"}  # set by on_startup: "serve" turns the execution c
 _cache = buildcache.PageCache(None)
 
 
-def on_startup(command, **kwargs):
+def on_startup(command, dirty=False, **kwargs):
     _command["name"] = command
+    _command["dirty"] = dirty
 
 
 def _configure_cache(config):
@@ -92,6 +155,13 @@ def _configure_cache(config):
 
 def on_config(config, **kwargs):
     _configure_cache(config)
+    import sys
+
+    # In the README's virtual environment (--system-site-packages), nbconvert may come from the
+    # base Python, whose templates Jupyter would not find: point it there (tools/sitepolish.py).
+    jupyter_path = sitepolish.jupyter_path_with_base(os.environ, sys.prefix, sys.base_prefix)
+    if jupyter_path:
+        os.environ["JUPYTER_PATH"] = jupyter_path
     import matplotlib
 
     matplotlib.use("Agg")
@@ -127,7 +197,7 @@ def _run_figures(fences, page):
                 bookexec.page_setup(namespace)
             with contextlib.redirect_stdout(io.StringIO()):  # what the code prints is the page's, not the log's
                 bookexec.run_fence(body, namespace, where=f"{page.file.src_uri}:fence@{m.start()}")
-            images = _figures_as_markdown("")
+            images = _figures_rendered()
             if images:
                 figures[str(i)] = images
     finally:
@@ -153,7 +223,8 @@ def _insert_figures(markdown, page):
         if images:
             indent = m.group("indent")
             pieces.append(markdown[last : m.end()])
-            pieces.append("\n\n" + "\n\n".join(indent + line for line in images) + "\n")
+            lines = [_figure_html(record, page) for record in images]
+            pieces.append("\n\n" + "\n\n".join(indent + line for line in lines) + "\n")
             last = m.end()
     pieces.append(markdown[last:])
     return "".join(pieces)
@@ -168,6 +239,9 @@ _copies = {}  # page src_uri -> the script of each python fence, by fence number
 def on_pre_build(config, **kwargs):
     _notebooks.clear()
     _copies.clear()
+    _figure_files.clear()
+    katexrender.USED.clear()
+    _maths["in_browser"] = False
 
 
 def on_page_markdown(markdown, page, config, files, **kwargs):
@@ -214,6 +288,7 @@ def _add_notebook(markdown, page):
     return sitefeatures.insert_after_title(markdown, sitefeatures.download_link_html(name))
 
 
+@event_priority(-50)  # after Material's search plugin has written search/search_index.json
 def on_post_build(config, **kwargs):
     import nbformat
 
@@ -221,6 +296,16 @@ def on_post_build(config, **kwargs):
         path = os.path.join(config["site_dir"], rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         nbformat.write(nb, path)
+    for rel, data in _figure_files.items():
+        path = os.path.join(config["site_dir"], rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+    index = os.path.join(config["site_dir"], "search", "search_index.json")
+    if os.path.isfile(index):  # Material's search plugin wrote it
+        entries = sitefeatures.load_glossary() if sitefeatures.GLOSSARY_FILE.is_file() else []
+        sitepolish.tune_search_index_file(index, entries)
+    _subset_katex_fonts(config)
     # The exact package these pages were tested against, served for `pip install <url>`.
     downloads = os.path.join(config["site_dir"], sitefeatures.DOWNLOADS)
     cached = _cache.wheel_dir()
@@ -238,14 +323,77 @@ def on_post_build(config, **kwargs):
 
 
 def on_page_content(html, page, config, files, **kwargs):
-    """Markdown pages: each python block gets its copy text (:func:`_add_copy_text`).
+    """Markdown pages: each python block gets its copy text (:func:`_add_copy_text`); the API
+    pages' source code is kept out of the search index.
     Labs (notebook pages): resolve their links to other pages as mkdocs does for Markdown
-    pages, and link the notebook (which mkdocs-jupyter's ``include_source`` copies next to
-    the built page) at the top of the page."""
+    pages, link the notebook (which mkdocs-jupyter's ``include_source`` copies next to the
+    built page) under the title, share one Jupyter stylesheet, keep plots as files beside the
+    page and make code cells keyboard-focusable (tools/sitepolish.py)."""
     if page.file.src_uri.endswith(".md"):
-        return _add_copy_text(html, page)
+        html = _add_copy_text(html, page)
+        html = sitepolish.exclude_api_source_from_search(html)
+        return sitepolish.exclude_code_and_answers_from_search(html)
     if not page.file.src_uri.endswith(".ipynb"):
         return html
     html = sitefeatures.resolve_page_links(html, page.file, files, warn=_log.warning)
+    html = sitepolish.exclude_code_and_answers_from_search(html)
+    html = sitepolish.share_notebook_css(html, config["site_dir"], os.path.dirname(page.file.dest_uri))
+    page_dir = os.path.join(config["site_dir"], os.path.dirname(page.file.dest_uri))
+
+    def write(name, data):
+        os.makedirs(page_dir, exist_ok=True)
+        with open(os.path.join(page_dir, name), "wb") as f:
+            f.write(data)
+
+    html = sitepolish.extract_data_images(html, write, alt="Figure drawn by the code cell above")
+    html = sitepolish.focusable_notebook_code(html)
     name = os.path.basename(page.file.src_uri)
-    return sitefeatures.download_link_html(name, what="lab") + "\n" + html
+    return sitefeatures.insert_after_html_title(html, sitefeatures.download_link_html(name, what="lab"))
+
+
+_maths = {"in_browser": False}  # whether some page's maths is typeset in the browser
+
+
+def _subset_katex_fonts(config):
+    """KaTeX's fonts in the site cut down to the characters of the book's maths. Not for a
+    dirty rebuild (pages not rebuilt may need other characters: the full fonts go back) nor
+    when the browser typesets maths."""
+    fonts = os.path.join(config["site_dir"], "assets", "katex", "fonts")
+    if not os.path.isdir(fonts):
+        return
+    if _command.get("dirty") or _maths["in_browser"] or not katexrender.USED:
+        source = os.path.join(config["docs_dir"], "assets", "katex", "fonts")
+        if os.path.isdir(source):
+            shutil.copytree(source, fonts, dirs_exist_ok=True)
+        return
+    sizes = katexrender.subset_fonts(fonts)
+    if sizes is None:
+        _log.info("KaTeX fonts not subset: fontTools or brotli is missing")
+    else:
+        _log.info(f"KaTeX fonts cut to the book's {len(katexrender.USED)} characters: "
+                  f"{sizes[0] // 1024} KiB -> {sizes[1] // 1024} KiB")
+
+
+def on_post_page(output, page, config, **kwargs):
+    """Maths typeset at build time (tools/katexrender.py; in the browser where it cannot be) on
+    the pages that have maths, which alone link KaTeX; Material's markup made accessible
+    (tools/sitepolish.py). This runs after the search plugin has indexed the page's TeX, which
+    the index then shows as text (:func:`sitepolish.strip_tex`)."""
+    if sitepolish.has_math(page.content or ""):
+        if katexrender.available():
+            output = katexrender.render_article(output, delimiters=page.file.src_uri.endswith(".ipynb"))
+            output = sitepolish.add_katex(output, scripts=False)
+        else:
+            _warn_once(f"maths typeset in the browser: {katexrender.unavailable_reason()} (pip install mini-racer)")
+            _maths["in_browser"] = True
+            output = sitepolish.add_katex(output)
+    return sitepolish.fix_aria(output)
+
+
+_warned = set()
+
+
+def _warn_once(message):
+    if message not in _warned:
+        _warned.add(message)
+        _log.info(message)  # info, not a warning: --strict must not fail where V8 is missing

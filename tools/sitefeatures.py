@@ -119,7 +119,8 @@ def glossary_markdown(entries, page_dir=""):
         page = entry.get("page", "")
         if page:
             target = page if not page_dir else "../" * len(Path(page_dir).parts) + page
-            where = f"[{_page_label(page)}]({target})"
+            label = _cell(_page_label(page)).replace("[", "\\[").replace("]", "\\]")
+            where = f"[{label}]({target})"
         else:
             where = ""
         rows.append(
@@ -129,9 +130,93 @@ def glossary_markdown(entries, page_dir=""):
 
 
 def _page_label(page):
-    path = page.split("#", 1)[0]
-    stem = Path(path).stem if Path(path).stem != "index" else Path(path).parent.name
+    """A link's text for a book page: its title (:func:`page_title`)."""
+    return page_title(page.split("#", 1)[0])
+
+
+# ------------------------------------------------------------------------- page titles
+
+_H1_RE = re.compile(r"^#[ \t]+(?P<title>.+?)[ \t]*#*[ \t]*$", re.M)
+_ATTR_LIST_RE = re.compile(r"\s*\{[:.#][^}]*\}\s*$")
+
+
+def _nav_titles(config_file):
+    """``{docs-relative path: title}`` for the pages that mkdocs.yml's nav gives a title."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    # mkdocs.yml may carry !!python/name or !ENV tags; a title lookup needs none of them.
+    Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    try:
+        config = yaml.load(Path(config_file).read_text(encoding="utf-8"), Loader=Loader) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    titles = {}
+
+    def walk(items):
+        for item in items or []:
+            if isinstance(item, dict):
+                for title, value in item.items():
+                    if isinstance(value, list):
+                        walk(value)
+                    elif isinstance(value, str):
+                        titles[value] = str(title)
+    walk(config.get("nav"))
+    return titles
+
+
+def _first_heading(path):
+    """The text of the first ``# `` heading of a Markdown page, or of a notebook's first Markdown cell."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    if Path(path).suffix == ".ipynb":
+        import json
+
+        try:
+            cells = json.loads(text).get("cells", [])
+        except ValueError:
+            return None
+        text = "\n\n".join("".join(c.get("source", "")) for c in cells if c.get("cell_type") == "markdown")
+    fences = [(m.start(), m.end()) for m, _, _ in bookexec.iter_fences(text)]
+    for m in _H1_RE.finditer(text):
+        if not any(start <= m.start() < end for start, end in fences):  # a comment in code is no title
+            return _ATTR_LIST_RE.sub("", m.group("title")).strip() or None
+    return None
+
+
+def page_title(page, docs=None, config_file=None):
+    """The title a reader sees for a book page (docs-relative path): the nav's title for it in
+    mkdocs.yml, else the page's first ``# `` heading, else a label made from its file name."""
+    docs = Path(docs) if docs is not None else ROOT / "docs"
+    config_file = Path(config_file) if config_file is not None else docs.parent / "mkdocs.yml"
+    title = _nav_titles_cached(str(config_file)).get(page) or _first_heading(docs / page)
+    if title:
+        return title
+    path = Path(page)
+    stem = path.stem if path.stem != "index" else path.parent.name
     return stem.replace("-", " ").lstrip("0123456789 ").capitalize() or "Home"
+
+
+def _nav_titles_cached(config_file):
+    import os
+
+    try:
+        stamp = os.stat(config_file).st_mtime_ns
+    except OSError:
+        return {}
+    key = (config_file, stamp)
+    if key not in _NAV_TITLES:
+        _NAV_TITLES.clear()
+        _NAV_TITLES[key] = _nav_titles(config_file)
+    return _NAV_TITLES[key]
+
+
+_NAV_TITLES = {}
 
 
 def render_glossary_page(markdown, entries=None):
@@ -223,13 +308,31 @@ def notebook_name(src_uri):
     return ("-".join(parts) or "dlbook") + ".ipynb"
 
 
+# Material's "download" icon (Material Design Icons, Apache 2.0), drawn in the text's colour.
+_DOWNLOAD_ICON = (
+    '<svg class="dlbook-download__icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false">'
+    '<path d="M5 20h14v-2H5m14-9h-4V3H9v6H5l7 7z"/></svg>'
+)
+
+
 def download_link_html(name, what="page"):
-    """The link placed at the top of a page (raw HTML: mkdocs validates only Markdown links)."""
-    title = "Every code block of this page, as a Jupyter notebook" if what == "page" else "This lab's notebook"
+    """The small link placed under a page's title (raw HTML: mkdocs validates only Markdown links):
+    an icon and "Download notebook (.ipynb)", in small type, so it never fills a phone's screen.
+    Material's search leaves it out of the index (and drops the attribute from the page)."""
+    title = "Every code block of this page, as a Jupyter notebook" if what == "page" else "This lab as a Jupyter notebook"
     return (
-        f'<p class="dlbook-download"><a class="md-button" href="{name}" download="{name}" title="{title}">'
-        f"Download this {what} as a notebook (.ipynb)</a></p>"
+        f'<p class="dlbook-download" data-search-exclude="link"><a href="{name}" download="{name}" title="{title}">'
+        f"{_DOWNLOAD_ICON}Download notebook (.ipynb)</a></p>"
     )
+
+
+def insert_after_html_title(html, snippet):
+    """Insert ``snippet`` after the first ``</h1>`` of rendered HTML (a lab's title), or at the top."""
+    end = html.find("</h1>")
+    if end < 0:
+        return snippet + "\n" + html
+    end += len("</h1>")
+    return html[:end] + "\n" + snippet + html[end:]
 
 
 def insert_after_title(markdown, html):
