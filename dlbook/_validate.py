@@ -11,6 +11,8 @@ import numpy as np
 from ._dispatch import is_device_array
 
 FLOAT_DTYPES = (np.float32, np.float64)
+# The same as dtype objects in native byte order: a set lookup, the check every call makes first.
+_NATIVE_FLOAT_DTYPES = frozenset(np.dtype(t) for t in FLOAT_DTYPES)
 
 
 def as_float_array(x, name="x"):
@@ -20,7 +22,7 @@ def as_float_array(x, name="x"):
     keep their precision in native byte order. Non-numeric input (strings, objects, complex)
     raises ``ValueError`` naming ``name``.
     """
-    if isinstance(x, np.ndarray) and x.dtype in FLOAT_DTYPES and x.dtype.isnative:
+    if isinstance(x, np.ndarray) and x.dtype in _NATIVE_FLOAT_DTYPES:
         return x
     try:
         arr = np.asarray(x)
@@ -80,7 +82,7 @@ def check_nonnegative_int(value, name):
 def as_input(x, dtype=None, name="x"):
     """A layer's input: device arrays pass through untouched (their kernels check them);
     anything else becomes a float array (:func:`as_float_array`), cast to ``dtype`` if given."""
-    if is_device_array(x):
+    if not isinstance(x, np.ndarray) and is_device_array(x):
         return x
     x = as_float_array(x, name)
     return x if dtype is None else x.astype(dtype, copy=False)

@@ -193,14 +193,21 @@ def _xent_onehot_kernel(x, t, y):
 
 @njit(cache=True)
 def _xent_labels_backward_kernel(y, t, scale, dx):
-    """dx = scale * (y - onehot(t)) in one pass; y, dx (N, C), t (N,) int, scale of y's dtype."""
+    """dx = scale * (y - onehot(t)) in one pass; y, dx (N, C), t (N,) int, scale of y's dtype.
+
+    Returns ``_BAD_LABEL`` (and stops) at a label outside [0, C) before writing with it, else 0.
+    """
     n, c = y.shape
     for i in range(n):
+        label = t[i]
+        if label < 0 or label >= c:
+            return _BAD_LABEL
         yi = y[i]
         di = dx[i]
         for k in range(c):
             di[k] = yi[k] * scale
-        di[t[i]] -= scale
+        di[label] -= scale
+    return 0
 
 
 @dispatch("softmax_xent_backward")
@@ -210,16 +217,19 @@ def softmax_xent_backward(y, kind, t, scale):
     y: (N, C) softmax probabilities from :func:`log_softmax_xent`; ``kind, t`` as there; scale is
     usually ``dout / N``. Returns a new (N, C) array of y's dtype (y is left unchanged).
     """
+    n, c = y.shape
     if kind == "labels":
-        n, c = y.shape
-        if t.shape != (n,) or (n and (t.min() < 0 or t.max() >= c)):  # the kernel indexes with t
-            raise ValueError(f"softmax_xent_backward: expected labels (N,) = ({n},) in [0, {c}), got shape {t.shape}")
+        if t.shape != (n,) or t.dtype.kind not in "iu":
+            raise ValueError(f"softmax_xent_backward: expected integer labels of shape ({n},), got {t.dtype} {t.shape}")
     elif t.shape != y.shape:
         raise ValueError(f"softmax_xent_backward: expected t of shape {y.shape}, got {t.shape}")
-    dx = np.empty_like(y)
     if kind == "labels" and y.flags.c_contiguous:
-        _xent_labels_backward_kernel(y, t, y.dtype.type(scale), dx)
+        dx = np.empty_like(y)
+        if _xent_labels_backward_kernel(y, t, y.dtype.type(scale), dx):  # checks each label it uses
+            raise ValueError(f"softmax_xent_backward: expected labels in [0, {c}), got values in [{t.min()}, {t.max()}]")
         return dx
+    if kind == "labels" and n and (t.min() < 0 or t.max() >= c):
+        raise ValueError(f"softmax_xent_backward: expected labels in [0, {c}), got values in [{t.min()}, {t.max()}]")
     return softmax_xent_backward_reference(y, kind, t, scale)
 
 

@@ -246,3 +246,19 @@ BAD = {
 def test_non_numeric_input_raises_value_error(name, bad):
     with pytest.raises(ValueError, match="expected"):
         getattr(A, name)(BAD[bad])
+
+
+def test_lazy_ufuncs_keep_each_dtype_apart_in_one_process():
+    """The compiled-ufunc cache is keyed by dtype: float32, float64, float32 again each get their own loop."""
+    from dlbook._lazy import lazy_vectorize
+
+    @lazy_vectorize()
+    def halve(x):
+        return x / 3
+
+    for dtype in (np.float32, np.float64, np.float32, np.float64):
+        x = np.array([1.0, 2.0], dtype)
+        y = halve(x)
+        assert y.dtype == dtype
+        np.testing.assert_array_equal(y, x / dtype(3))
+    assert len(halve._by_signature) == 2

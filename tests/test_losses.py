@@ -93,3 +93,16 @@ def test_backward_kernel_agrees_with_reference(shape, dtype):
     ref = softmax_xent_backward_reference(y, "labels", t, 0.25)
     assert fast.dtype == dtype and np.array_equal(y, y0)
     np.testing.assert_allclose(fast, ref, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("contiguous", [True, False])
+@pytest.mark.parametrize("bad", [-1, 3, 10**12])
+def test_softmax_xent_backward_refuses_labels_out_of_range(bad, contiguous):
+    """The kernel indexes a row with each label: one outside [0, C) is an error, never a write."""
+    from dlbook.losses import softmax_xent_backward
+
+    y = np.full((2, 3), 1 / 3)
+    if not contiguous:
+        y = np.asfortranarray(y)
+    with pytest.raises(ValueError, match=r"labels in \[0, 3\)"):
+        softmax_xent_backward(y, "labels", np.array([0, bad]), 0.5)
