@@ -41,6 +41,8 @@ def test_where_and_when(monkeypatch, tmp_path):
     assert buildcache.cache_root("build") == tmp_path
     monkeypatch.setenv("DLBOOK_BUILD_CACHE", "off")
     assert buildcache.cache_root("serve") is None
+    monkeypatch.setenv("DLBOOK_BUILD_CACHE", "1")  # "on": the usual place, not a folder named 1
+    assert buildcache.cache_root("build") == Path.home() / ".cache" / "dlbook-build"
     cache = buildcache.PageCache(tmp_path)
     assert cache.get("k") is None and cache.misses == 1
     cache.put("k", {"0": ["![a](b)"]})

@@ -32,13 +32,14 @@ KEEP_ENVIRONMENTS = 3  # older environment folders are removed after a build
 def cache_root(command):
     """The cache folder for this mkdocs ``command`` ("serve", "build", ...), or None when off."""
     setting = os.environ.get("DLBOOK_BUILD_CACHE", "").strip()
+    default = Path.home() / ".cache" / "dlbook-build"
     if setting.lower() in ("off", "0", "false", "no"):
         return None
+    if setting.lower() in ("on", "1", "true", "yes"):  # on, in the usual place
+        return default
     if setting:
         return Path(setting).expanduser()
-    if command == "serve":
-        return Path.home() / ".cache" / "dlbook-build"
-    return None
+    return default if command == "serve" else None
 
 
 @functools.lru_cache(maxsize=4)
