@@ -11,10 +11,17 @@ pooling). :func:`label_overlaps` lists pairs of texts whose drawn boxes overlap;
 """
 
 from . import cnn, networks
+from . import rnn
 from ._draw import COLUMN_INCHES, label_overlaps
 from .cnn import convolution_steps, pooling
+from .cnn import architecture, multichannel_convolution
 from .networks import perceptron
+from .networks import computational_graph, network
+from .rnn import lstm_cell, rnn_unrolled, sequence_patterns
 
 __all__ = ["perceptron", "convolution_steps", "pooling", "label_overlaps"]
+__all__ += ["rnn_unrolled", "lstm_cell", "sequence_patterns"]
+__all__ += ["network", "computational_graph", "multichannel_convolution", "architecture"]
 
 LABELS_ZH = {**networks.LABELS_ZH, **cnn.LABELS_ZH}
+LABELS_ZH.update(rnn.LABELS_ZH)
