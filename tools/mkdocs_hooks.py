@@ -46,6 +46,7 @@ from mkdocs.plugins import event_priority
 import apilinks
 import bookexec
 import buildcache
+import convwidget
 import katexrender
 import sitefeatures
 import sitepolish
@@ -387,6 +388,8 @@ def on_post_page(output, page, config, **kwargs):
             _warn_once(f"maths typeset in the browser: {katexrender.unavailable_reason()} (pip install mini-racer)")
             _maths["in_browser"] = True
             output = sitepolish.add_katex(output)
+    # The convolution widget where a page marks its place, and its script and style on that page only.
+    output = convwidget.add_widget(output, sitepolish.asset_base(output))
     return sitepolish.fix_aria(output)
 
 
