@@ -62,12 +62,18 @@ def is_skipped(markdown, fence_start):
 
 
 def page_setup(namespace=None):
-    """Seed NumPy's global RNG and select matplotlib's Agg backend (before every fence of a
-    standalone page, before the whole of any other page)."""
+    """Seed NumPy's global RNG, select matplotlib's Agg backend and make a new figure as wide as
+    the book's text column (before every fence of a standalone page, before the whole of any
+    other page)."""
     np.random.seed(0)
     import matplotlib
 
+    from dlbook.diagrams import COLUMN_INCHES
+
     matplotlib.use("Agg")
+    # A figure is drawn at the width it is shown, so its text is read at the size it is drawn
+    # (the labs' kernels get the same default: tools/figurefacts.py).
+    matplotlib.rcParams["figure.figsize"] = (COLUMN_INCHES, COLUMN_INCHES * 4 / 7)
 
 
 def page_teardown(namespace=None):

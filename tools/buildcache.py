@@ -25,7 +25,8 @@ import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TOOLS = ("tools/bookexec.py", "tools/mkdocs_hooks.py", "tools/buildcache.py")
+TOOLS = ("tools/bookexec.py", "tools/mkdocs_hooks.py", "tools/buildcache.py", "tools/figurefacts.py",
+         "tools/labkernel.py")
 KEEP_ENVIRONMENTS = 3  # older environment folders are removed after a build
 
 

@@ -38,7 +38,9 @@ import hashlib
 import html as html_lib
 import io
 import logging
+import math
 import os
+import re
 import shutil
 
 from mkdocs.plugins import event_priority
@@ -47,6 +49,7 @@ import apilinks
 import bookexec
 import buildcache
 import convwidget
+import figurefacts
 import katexrender
 import sitefeatures
 import sitepolish
@@ -57,10 +60,7 @@ _log = logging.getLogger("mkdocs.hooks.dlbook")  # under "mkdocs": --strict coun
 
 
 def _figure_alt(fig):
-    if fig._suptitle is not None and fig._suptitle.get_text():
-        return fig._suptitle.get_text()
-    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
-    return "; ".join(titles) if titles else "Figure drawn by the code above"
+    return figurefacts.describe(fig) or "Figure drawn by the code above"
 
 
 # A figure that shows an image at least this many pixels large is a photo: JPEG, not SVG
@@ -68,6 +68,13 @@ def _figure_alt(fig):
 PHOTO_PIXELS = 64 * 64
 RASTER_WIDTH_PX = 1400  # a photo figure's width in pixels: sharp at 2x in the 688 px column
 CSS_PX_PER_INCH = 96
+# On a phone a figure shrinks with the column; below this width its smallest text would be under
+# MIN_PHONE_TEXT_PX, so it keeps that width and scrolls sideways in its box instead (issue 15).
+MIN_PHONE_TEXT_PX = 9
+# A photo's figure in the dark scheme: Material's slate background and text colour. (Other figures
+# are inverted by the stylesheet; a photo must not be, so it is drawn twice.)
+DARK_BACKGROUND = "#1e2129"
+DARK_TEXT = "#e2e4e9"
 
 
 def _shows_photo(fig):
@@ -79,25 +86,63 @@ def _shows_photo(fig):
     return False
 
 
-def _render_figure(fig):
-    """``{"alt", "ext", "data" (base64), "width", "height"}`` for one figure (JSON, for the cache)."""
+def _save_jpeg(fig, dpi):
     buf = io.BytesIO()
-    width = height = None
+    fig.savefig(buf, format="jpeg", dpi=dpi, bbox_inches="tight",
+                pil_kwargs={"quality": 82, "optimize": True, "progressive": True})
+    return buf.getvalue()
+
+
+def _darken(fig):
+    """Recolour ``fig`` for the dark scheme: its background dark, its dark text and axes light;
+    images and coloured marks keep their colours."""
+    from matplotlib.colors import to_rgb
+    from matplotlib.text import Text
+
+    def is_dark(colour):
+        r, g, b = to_rgb(colour)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5
+
+    fig.patch.set_facecolor(DARK_BACKGROUND)
+    for text in fig.findobj(Text):
+        if is_dark(text.get_color()):
+            text.set_color(DARK_TEXT)
+    for ax in fig.axes:
+        ax.set_facecolor(DARK_BACKGROUND)
+        ax.tick_params(colors=DARK_TEXT)
+        for spine in ax.spines.values():
+            spine.set_edgecolor(DARK_TEXT)
+
+
+def _render_figure(fig):
+    """One figure as a JSON record (for the cache): ``alt``, ``ext`` ("svg" or "jpg"), ``data``
+    (base64), ``width`` and ``height`` (CSS px, shown at 96 px per inch; None for SVG, which says
+    so itself), ``natural_width`` (CSS px), ``text_px`` (its smallest text, CSS px at that width)
+    and, for a photo, ``dark``: the figure drawn again for the dark scheme (:func:`_darken`)."""
+    width = height = dark = None
     if _shows_photo(fig):
         from PIL import Image
 
         dpi = max(100, min(220, RASTER_WIDTH_PX / fig.get_figwidth()))
-        fig.savefig(buf, format="jpeg", dpi=dpi, bbox_inches="tight",
-                    pil_kwargs={"quality": 82, "optimize": True, "progressive": True})
+        data = _save_jpeg(fig, dpi)
         ext = "jpg"
-        with Image.open(io.BytesIO(buf.getvalue())) as img:
+        with Image.open(io.BytesIO(data)) as img:
             width, height = (round(n * CSS_PX_PER_INCH / dpi) for n in img.size)
+        natural_width = width
     else:
-        fig.savefig(buf, format="svg", bbox_inches="tight")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})  # same figure, same bytes
+        data = buf.getvalue()
         ext = "svg"
+        natural_width = float(re.search(rb'<svg[^>]*\swidth="([\d.]+)pt"', data).group(1)) * CSS_PX_PER_INCH / 72
+    points = figurefacts.smallest_text_points(fig)  # after saving: the tick labels hold their text
     alt = _figure_alt(fig)
-    return {"alt": alt, "ext": ext, "data": base64.b64encode(buf.getvalue()).decode("ascii"),
-            "width": width, "height": height}
+    if ext == "jpg":
+        _darken(fig)
+        dark = base64.b64encode(_save_jpeg(fig, dpi)).decode("ascii")
+    return {"alt": alt, "ext": ext, "data": base64.b64encode(data).decode("ascii"),
+            "width": width, "height": height, "natural_width": natural_width,
+            "text_px": points * CSS_PX_PER_INCH / 72 if points else None, "dark": dark}
 
 
 def _figures_rendered():
@@ -116,16 +161,64 @@ _figure_files = {}  # site-relative path -> bytes, written after the build
 
 
 def _figure_html(record, page):
-    """An ``<img>`` for a figure record; its file is queued for writing beside the page."""
-    data = base64.b64decode(record["data"])
-    name = f"figure-{hashlib.sha256(data).hexdigest()[:12]}.{record['ext']}"
-    _figure_files[os.path.join(os.path.dirname(page.file.dest_uri), name)] = data
-    size = ""
-    if record.get("width"):
-        size = f' width="{record["width"]}" height="{record["height"]}"'
+    """A figure record as HTML: its ``<img>`` in a box that scrolls sideways when the figure is
+    wider than a phone's column; its file is queued for writing beside the page.
+
+    The image keeps the width at which its smallest text is :data:`MIN_PHONE_TEXT_PX` (a
+    ``min-width``, never above its natural width). A photo comes twice, drawn for each colour
+    scheme, and Material shows the one of the palette toggle's scheme."""
     alt = html_lib.escape(record["alt"], quote=True)
+    attrs = ""
+    if record.get("text_px"):
+        attrs += f' style="min-width: {_phone_width(record["natural_width"], record["text_px"])}px"'
+    if record.get("width"):
+        attrs += f' width="{record["width"]}" height="{record["height"]}"'
+    if record["ext"] != "svg" and record.get("text_px"):  # an SVG's text is read from the SVG itself
+        attrs += f' data-dlbook-text-px="{record["text_px"]:.2f}"'
+    src = _queue_figure_file(record["data"], record["ext"], page)
+    if record.get("dark"):  # Material shows an image whose src ends in #only-light/#only-dark by the scheme
+        dark = _queue_figure_file(record["dark"], record["ext"], page)
+        images = [f'<img class="dlbook-figure" src="{src}#only-light" alt="{alt}"{attrs}>',
+                  f'<img class="dlbook-figure" src="{dark}#only-dark" alt="{alt}"{attrs}>']
+    else:
+        images = [f'<img class="dlbook-figure" src="{src}" alt="{alt}"{attrs}>']
     # raw HTML: mkdocs checks Markdown image links against docs/, where these files are not
-    return f'<img class="dlbook-figure" src="{name}" alt="{alt}"{size}>'
+    return f'<div class="dlbook-figure-box">{"".join(images)}</div>'
+
+
+def _phone_width(natural_width, text_px):
+    """The narrowest a figure may be shown (CSS px): where its smallest text, ``text_px`` at its
+    ``natural_width``, is :data:`MIN_PHONE_TEXT_PX`; never wider than its natural width."""
+    return min(math.ceil(natural_width), math.ceil(natural_width * MIN_PHONE_TEXT_PX / text_px))
+
+
+def _lab_figure_attributes(data):
+    """A lab's figure (a PNG its kernel drew, tools/figurefacts.py) as the page's figures are: its
+    description as alt text, its size at 96 px per inch, the narrowest it may be shown, the class
+    that the stylesheet sizes and themes. Other images keep their attributes."""
+    if not data.startswith(b"\x89PNG"):
+        return {}
+    description, text_px, width, height = figurefacts.png_facts(data)
+    attrs = {"class": "dlbook-figure", "alt": description, "width": width, "height": height}
+    if text_px:
+        attrs["style"] = f"min-width: {_phone_width(width, text_px)}px"
+        attrs["data-dlbook-text-px"] = f"{text_px:.2f}"
+    return attrs
+
+
+def _describe_lab_figures():
+    """The labs' Jupyter kernels inherit this process's environment: start them with
+    tools/labkernel.py, which makes their figures carry a description and their smallest text
+    size (tools/figurefacts.py) for :func:`_lab_figure_attributes`."""
+    os.environ["PYTHONSTARTUP"] = os.path.join(os.path.dirname(os.path.abspath(__file__)), "labkernel.py")
+
+
+def _queue_figure_file(data, ext, page):
+    """Queue a figure's bytes (base64) for writing beside the page; return its file name."""
+    data = base64.b64decode(data)
+    name = f"figure-{hashlib.sha256(data).hexdigest()[:12]}.{ext}"
+    _figure_files[os.path.join(os.path.dirname(page.file.dest_uri), name)] = data
+    return name
 
 
 def _page_plots(markdown):
@@ -171,6 +264,7 @@ def on_config(config, **kwargs):
     # Agg is for this process only: the labs' Jupyter kernels inherit our environment, and
     # with MPLBACKEND=Agg there they would draw nothing inline.
     os.environ.pop("MPLBACKEND", None)
+    _describe_lab_figures()
 
     # Text stays text in the SVG (small files, the page's font); fixed hash salt keeps ids stable.
     plt.rcParams["svg.fonttype"] = "none"
@@ -346,7 +440,8 @@ def on_page_content(html, page, config, files, **kwargs):
         with open(os.path.join(page_dir, name), "wb") as f:
             f.write(data)
 
-    html = sitepolish.extract_data_images(html, write, alt="Figure drawn by the code cell above")
+    html = sitepolish.extract_data_images(html, write, alt="Figure drawn by the code cell above",
+                                          attributes=_lab_figure_attributes)
     html = sitepolish.focusable_notebook_code(html)
     name = os.path.basename(page.file.src_uri)
     return sitefeatures.insert_after_html_title(html, sitefeatures.download_link_html(name, what="lab"))

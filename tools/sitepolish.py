@@ -129,10 +129,13 @@ _DATA_IMG_RE = re.compile(
 _JUPYTER_NO_ALT = "No description has been provided for this image"
 
 
-def extract_data_images(html, write, alt=None):
+def extract_data_images(html, write, alt=None, attributes=None):
     """Replace every ``<img src="data:image/…;base64,…">`` by a file: ``write(name, data)`` stores
     the bytes beside the page under a content-hashed ``name``, which becomes the ``src``.
-    Jupyter's placeholder alt text is replaced by ``alt`` when given."""
+    Jupyter's placeholder alt text is replaced by ``alt`` when given. ``attributes(data)``, when
+    given, returns attributes for the image drawn from its bytes (a dict: name -> value, None
+    for none), which replace the image's own of the same name (tools/figurefacts.py: a lab
+    figure's description becomes its alt text)."""
     import base64
 
     def sub(m):
@@ -143,9 +146,20 @@ def extract_data_images(html, write, alt=None):
         before, after = m.group("before"), m.group("after")
         if alt:
             before, after = before.replace(_JUPYTER_NO_ALT, alt), after.replace(_JUPYTER_NO_ALT, alt)
-        return f'<img{before}src="{name}"{after}>'
+        tag = f'<img{before}src="{name}"{after}>'
+        return _set_attributes(tag, attributes(data)) if attributes else tag
 
     return _DATA_IMG_RE.sub(sub, html)
+
+
+_ATTR_RE = re.compile(r'\s(?P<name>[\w:-]+)(?:="(?P<value>[^"]*)")?')
+
+
+def _set_attributes(tag, new):
+    """``<img …>`` with the attributes of ``new`` set (escaped); a None value leaves one as it is."""
+    attrs = {m.group("name"): m.group("value") for m in _ATTR_RE.finditer(tag[len("<img"):].rstrip("/>"))}
+    attrs.update({k: html_lib.escape(str(v), quote=True) for k, v in new.items() if v is not None})
+    return "<img" + "".join(f" {k}" if v is None else f' {k}="{v}"' for k, v in attrs.items()) + ">"
 
 
 _NB_CODE_RE = re.compile(r'<div\b(?![^>]*\btabindex=)(?P<attrs>[^>]*\bclass="(?:[^"]*\s)?highlight-ipynb\b[^"]*"[^>]*)>')

@@ -1,10 +1,10 @@
 // Keyboard access to what scrolls sideways (WCAG 2.1.1; axe: scrollable-region-focusable).
-// A wide formula, table or code output scrolls inside its own box; a box that does scroll, at the
+// A wide formula, table, figure or code output scrolls inside its own box; a box that does scroll, at the
 // window's present width, gets tabindex="0" so a keyboard can reach and scroll it, and loses it
 // again when the window grows and nothing scrolls there any more. Code blocks are Material's own
 // business (they are always focusable).
 (function () {
-  var SCROLLERS = ".katex-display, div.arithmatex, .md-typeset__scrollwrap, .jp-OutputArea-output";
+  var SCROLLERS = ".katex-display, div.arithmatex, .md-typeset__scrollwrap, .jp-OutputArea-output, .dlbook-figure-box";
   var MARK = "data-dlbook-scroll";
 
   function update() {

@@ -1,0 +1,22 @@
+"""Run by each lab's Jupyter kernel when it starts during the site build: tools/mkdocs_hooks.py
+points ``PYTHONSTARTUP`` at this file, and IPython runs it in the notebook's namespace before the
+first cell. It installs :func:`figurefacts.install_in_kernel` (every figure shown as a PNG that
+carries its description and smallest text size) and leaves no name behind.
+"""
+
+
+def _dlbook_lab_figures():
+    import os
+    import sys
+
+    tools = os.path.dirname(os.path.abspath(os.environ["PYTHONSTARTUP"]))
+    sys.path.insert(0, tools)
+    try:
+        import figurefacts
+    finally:
+        sys.path.remove(tools)
+    figurefacts.install_in_kernel(get_ipython())  # noqa: F821 (IPython's namespace has it)
+
+
+_dlbook_lab_figures()
+del _dlbook_lab_figures
