@@ -70,6 +70,21 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(line)
 
 
+def is_twin(src):
+    """Whether a docs-relative page is a Chinese twin (``x.zh.md``; tools/i18n.py)."""
+    return Path(src).suffixes[-2:-1] == [".zh"]
+
+
+def built_page_dir(site, src):
+    """The built page's folder for docs-relative ``src`` (use_directory_urls); a Chinese twin
+    ``x.zh.md`` is built under ``zh/`` (mkdocs-static-i18n)."""
+    rel = Path(src)
+    if is_twin(rel):
+        rel = Path("zh") / rel.with_name(rel.name.replace(".zh.", "."))
+    rel = rel.with_suffix("")
+    return Path(site) / (rel.parent if rel.name == "index" else rel)
+
+
 def html_pages(site):
     """Every built HTML page except the 404 page."""
     return sorted(p for p in site.rglob("*.html") if p.name != "404.html")

@@ -65,6 +65,13 @@ SEARCH_RANKS = {
     "gradient descent": "03-training/gradient-descent/",
     "池化": "04-cnn-rnn/pooling/",
 }
+# The same on the Chinese site (/zh/), which has its own search index (tools/i18n.py).
+SEARCH_RANKS_ZH = {
+    "感知机": "zh/02-networks/perceptron/",
+    "激活函数": "zh/02-networks/activations/",
+    "反向传播": "zh/03-training/backprop/",
+    "池化": "zh/04-cnn-rnn/pooling/",
+}
 # Page weight as a reader receives it from a gzip-compressing static host.
 MEDIAN_PAGE_KIB = 250
 MAX_PAGE_KIB = 600
@@ -335,10 +342,12 @@ def _page_weight(site, urls):
     return sum(sizes.values()) / 1024, sizes
 
 
-def _search_assets(site):
-    """The search index and the worker that fetches it: a reader's browser gets both."""
+def _search_assets(site, language_root=""):
+    """The search index and the worker that fetches it: a reader's browser gets both. A page of
+    the Chinese site (``language_root="zh/"``) loads that site's own index."""
     workers = sorted((site / "assets" / "javascripts" / "workers").glob("search*.js"))
-    return [site / "search" / "search_index.json"] + workers[:1]
+    index = site / language_root / "search" / "search_index.json"
+    return [index if index.is_file() else site / "search" / "search_index.json"] + workers[:1]
 
 
 # axe-core in light, then (its colour rules) in dark mode, started without waiting for it: the
@@ -373,6 +382,19 @@ _FRAMES_JS = "() => new Promise((done) => requestAnimationFrame(() => requestAni
 TABS = 2  # pages checked at once: axe-core runs in one tab while the next page loads in the other
 
 
+def _chinese_fallback(rel):
+    """Whether a built page (site path) is an English page shown on the Chinese site because it
+    has no twin (the API reference): its article is the English page's, which axe-core checks."""
+    if not rel.startswith("zh/"):
+        return False
+    page = rel[len("zh/"):]
+    page = page[: -len("index.html")].rstrip("/") if page.endswith("index.html") else page
+    docs = ROOT / "docs"
+    candidates = [docs / f"{page}.md", docs / page / "index.md", docs / f"{page}.ipynb"] if page else [docs / "index.md"]
+    source = next((c for c in candidates if c.is_file()), None)
+    return source is not None and not source.with_name(source.stem + ".zh" + source.suffix).is_file()
+
+
 @pytest.fixture(scope="module")
 def visits(built_site, server, browser_page):
     """Open every page once; return {page path: what was observed there}.
@@ -383,7 +405,10 @@ def visits(built_site, server, browser_page):
     half the time). Without axe-core (see :func:`_axe_script`) the axe results are None.
     """
     axe = _axe_script()
-    search_urls = [f"{server}/{p.relative_to(built_site).as_posix()}" for p in _search_assets(built_site)]
+    def search_urls(rel):
+        root = "zh/" if rel.startswith("zh/") else ""
+        return [f"{server}/{p.relative_to(built_site).as_posix()}" for p in _search_assets(built_site, root)]
+
     tabs = [browser_page] + [browser_page.context.new_page() for _ in range(TABS - 1)]
     current = {}  # tab -> (errors, requests) of the page it is on
 
@@ -433,14 +458,17 @@ def visits(built_site, server, browser_page):
             )
             observed = tab.evaluate(_INSPECT_JS)
             observed["seconds"] = {"start": t0, "load": time.perf_counter() - t0}
-            fetched = requests + observed["image_urls"] + search_urls
+            fetched = requests + observed["image_urls"] + search_urls(rel)
             observed["weight"], observed["weight_parts"] = _page_weight(built_site, fetched)
             tab.set_viewport_size(PHONE)
             tab.evaluate(_FRAMES_JS)
             observed["phone"] = tab.evaluate(_PHONE_JS)
             tab.set_viewport_size(DESKTOP)
             tab.evaluate(_FRAMES_JS)  # assets/dlbook.js updates what scrolls at this width
-            if axe:
+            if axe and _chinese_fallback(rel):  # the same article as the English page axe checks
+                observed["axe_light"] = observed["axe_dark"] = []
+                observed["axe_same_as_english"] = True
+            elif axe:
                 tab.add_script_tag(path=axe)
                 tab.evaluate(_AXE_START_JS, {"colourRules": AXE_COLOUR_RULES, "setScheme": _SCHEME_JS})
                 pending[tab] = (rel, observed)
@@ -574,6 +602,8 @@ def _pages_mentioning(term):
     """Site paths (``02-networks/perceptron/``) of the Markdown pages whose source mentions ``term``."""
     found = set()
     for md in (ROOT / "docs").rglob("*.md"):
+        if ".zh." in md.name:  # the Chinese site has its own search index
+            continue
         if term.lower() in md.read_text(encoding="utf-8").lower() and md.stem != "glossary":
             rel = md.relative_to(ROOT / "docs").with_suffix("")
             rel = rel.parent if rel.name == "index" else rel
@@ -701,10 +731,10 @@ def test_the_axe_check_can_fail(browser_page):
     assert {"color-contrast", "image-alt"} <= rules, rules
 
 
-def _search(page, server, query):
-    """Type ``query`` in the search box of the home page; return the result items as
-    ``[(page path, teaser text)]``, best first."""
-    page.goto(f"{server}/", wait_until="load")
+def _search(page, server, query, home="/"):
+    """Type ``query`` in the search box of the home page (``home``: ``/zh/`` for the Chinese
+    site); return the result items as ``[(page path, teaser text)]``, best first."""
+    page.goto(f"{server}{home}", wait_until="load")
     page.locator("input.md-search__input").click()
     page.keyboard.type(query)
     page.keyboard.press("End")
@@ -718,6 +748,20 @@ def _search(page, server, query):
     )
     page.keyboard.press("Escape")
     return [(urlsplit(href).path.lstrip("/"), text) for href, text in items]
+
+
+@pytest.mark.parametrize("query", list(SEARCH_RANKS_ZH))
+def test_chinese_search_ranks_the_chinese_lesson_first(query, visits, browser_page, server, built_site):
+    """The Chinese site searches its own index: its lesson first, never a page of the English site."""
+    expected = SEARCH_RANKS_ZH[query]
+    if not (built_site / expected / "index.html").is_file():
+        pytest.skip(f"{expected} is not part of this site")
+    results = _search(browser_page, server, query, home="/zh/")
+    assert results, f"search for {query!r} on /zh/ showed no results"
+    ranked = [path for path, _ in results]
+    REPORT.append(f"search /zh/ {query!r}: {expected} ranks {ranked.index(expected) + 1 if expected in ranked else '-'}")
+    assert ranked[0] == expected, f"search for {query!r} on /zh/ ranks {ranked[:5]}; {expected} should be first"
+    assert all(path.startswith("zh/") for path in ranked), f"English pages among /zh/ results: {ranked[:8]}"
 
 
 @pytest.mark.parametrize("query", list(SEARCH_RANKS))

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPORT, ROOT
+from conftest import REPORT, ROOT, built_page_dir, is_twin
 from test_browser import CHROMIUM_FLAGS, _unavailable, server  # noqa: F401 (server is a fixture)
 from tools.bookexec import is_standalone, page_fences, split_fence
 from tools.sitefeatures import (
@@ -45,14 +45,14 @@ RUNNER = Path(__file__).with_name("copy_runner.py")
 
 
 def _built_html(site, src):
-    """The built HTML of docs-relative Markdown ``src`` (use_directory_urls)."""
-    rel = Path(src).with_suffix("")
-    folder = rel.parent if rel.name == "index" else rel
-    return site / folder / "index.html"
+    """The built HTML of docs-relative Markdown ``src`` (use_directory_urls; twins under zh/)."""
+    return built_page_dir(site, src) / "index.html"
 
 
 def _standalone_pages():
-    return [md for md in sorted(DOCS.rglob("*.md")) if is_standalone(md)]
+    # The English pages: a Chinese twin's blocks are the same code (tests/test_i18n.py), and
+    # test_every_built_block_carries_its_copy_text checks its copy texts.
+    return [md for md in sorted(DOCS.rglob("*.md")) if is_standalone(md) and not is_twin(md)]
 
 
 class _Blocks(HTMLParser):
@@ -290,7 +290,7 @@ def test_served_wheel_runs_chapter_2_in_a_fresh_venv(built_site, server, tmp_pat
     )
     assert install.returncode == 0, f"pip install {url} failed:\n{install.stdout}\n{install.stderr}"
     blocks = []
-    for md in sorted((DOCS / "02-networks").glob("*.md")):
+    for md in sorted(p for p in (DOCS / "02-networks").glob("*.md") if not is_twin(p)):
         src = md.relative_to(DOCS).as_posix()
         fences = page_fences(md.read_text(encoding="utf-8"))
         for block, (_, _, skipped) in zip(_blocks(_built_html(built_site, src)), fences):

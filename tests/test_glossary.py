@@ -90,3 +90,11 @@ def test_the_built_glossary_lists_every_entry(built_site, entries):
     html = (built_site / "glossary" / "index.html").read_text(encoding="utf-8")
     missing = [e["term"] for e in entries if f"<strong>{e['term']}</strong>" not in html or e["zh"] not in html]
     assert not missing, f"not on the built glossary page: {missing}"
+
+
+def test_a_bold_term_over_a_line_break_is_seen():
+    """Markdown bolds across a line break (not across a blank line): so must the check."""
+    from tools.sitefeatures import bold_terms
+
+    assert bold_terms("the **overlapping\nmax pooling** of AlexNet") == ["overlapping max pooling"]
+    assert bold_terms("**a\n\nb**") == []

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, built_page_dir
 from tools.sitefeatures import doctest_to_code, notebook_name, page_code_cells, page_notebook
 
 DOCS = ROOT / "docs"
@@ -28,9 +28,8 @@ def _pages_with_code():
 
 
 def _built_dir(site, src):
-    """The built page's directory for docs-relative ``src`` (use_directory_urls)."""
-    rel = Path(src).with_suffix("")
-    return site / (rel.parent if rel.name == "index" else rel)
+    """The built page's directory for docs-relative ``src`` (twins under zh/)."""
+    return built_page_dir(site, src)
 
 
 def _link_target(html):
@@ -140,12 +139,13 @@ def test_every_page_with_code_is_downloadable(built_site):
 
 @pytest.mark.slow
 def test_every_lab_is_downloadable(built_site):
-    labs = sorted((DOCS / "labs").glob("*.ipynb"))
+    labs = sorted((DOCS / "labs").glob("*.ipynb"))  # Chinese twins (x.zh.ipynb) too, under zh/
     if not labs:
         pytest.skip("no lab notebooks yet")
     problems = []
     for lab in labs:
-        folder = built_site / "labs" / lab.stem
+        twin = lab.stem.endswith(".zh")
+        folder = built_site / ("zh/labs" if twin else "labs") / lab.stem.removesuffix(".zh")
         href = _link_target((folder / "index.html").read_text(encoding="utf-8"))
         if href != lab.name or not (folder / lab.name).is_file():
             problems.append(f"{lab.name}: download link {href!r} or its file is missing")

@@ -39,17 +39,20 @@ import html as html_lib
 import io
 import logging
 import math
+import atexit
 import os
 import re
 import shutil
+import tempfile
 
-from mkdocs.plugins import event_priority
+from mkdocs.plugins import CombinedEvent, event_priority
 
 import apilinks
 import bookexec
 import buildcache
 import convwidget
 import figurefacts
+import i18n
 import katexrender
 import sitefeatures
 import sitepolish
@@ -221,6 +224,47 @@ def _queue_figure_file(data, ext, page):
     return name
 
 
+def _english_anchors(html, page):
+    """A Chinese lab's headings and table of contents get the English lab's anchors (tools/i18n.py)."""
+    ids = i18n.notebook_heading_ids(os.path.join(page.file.src_dir, i18n.english_src(page.file.src_uri)))
+    html, ok = i18n.with_english_heading_ids(html, ids)
+    if not ok:
+        _log.warning(f"{page.file.src_uri}: its headings do not pair with the English lab's; anchors left as they are")
+        return html
+    items = []
+
+    def flatten(entries):
+        for item in entries:
+            items.append(item)
+            flatten(item.children)
+
+    flatten(page.toc)
+    if len(items) == len(ids):  # the table of contents lists the same headings, in order
+        for item, new_id in zip(items, ids):
+            item.id = new_id
+    return html
+
+
+def _translated_alt(alt, labels):
+    """A figure's description in Chinese: its title, or its panels' titles joined by "; "."""
+    return "; ".join(i18n.translate_label(part, labels) for part in alt.split("; "))
+
+
+def _in_page_language(record, page):
+    """A figure record for a Chinese page: its SVG labels and alt text through the one label
+    table (tools/i18n.py), so the page's code stays the English page's."""
+    if not i18n.is_twin(page.file.src_uri):
+        return record
+    labels = i18n.figure_labels()
+    record = dict(record, alt=_translated_alt(record["alt"], labels))
+    if record["ext"] == "svg":
+        svg, missing = i18n.translate_svg(base64.b64decode(record["data"]).decode("utf-8"), labels)
+        for text in missing:
+            _log.info(f"{page.file.src_uri}: figure label with no Chinese in the label table: {text!r}")
+        record["data"] = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return record
+
+
 def _page_plots(markdown):
     return any(
         bookexec.is_collected(info) and ("plt." in body or "diagrams." in body)
@@ -237,14 +281,57 @@ def on_startup(command, dirty=False, **kwargs):
     _command["dirty"] = dirty
 
 
+_process_cache = {}  # the cache folder of this process when no persistent one is asked for
+
+
+def _cache_root():
+    """The persistent execution cache where asked for (tools/buildcache.py), else a folder of this
+    process only: a build still starts cold, and the Chinese edition's pages, which run the same
+    code, reuse what the English ones just ran (figures, notebooks, the wheel)."""
+    root = buildcache.cache_root(_command["name"])
+    if root is None:
+        if "root" not in _process_cache:
+            _process_cache["root"] = tempfile.mkdtemp(prefix="dlbook-build-")
+            atexit.register(shutil.rmtree, _process_cache["root"], ignore_errors=True)
+        root = _process_cache["root"]
+    return root
+
+
 def _configure_cache(config):
     """One execution cache for plotting pages and notebooks (tools/buildcache.py)."""
     global _cache
-    _cache = buildcache.PageCache(buildcache.cache_root(_command["name"]))
+    _cache = buildcache.PageCache(_cache_root())
     jupyter = config.plugins.get("mkdocs-jupyter")
     if jupyter is not None and _cache.notebook_dir() is not None:
         jupyter.config["cache"] = True
         jupyter.config["cache_dir"] = _cache.notebook_dir()  # keyed by the package too: never stale
+
+
+@event_priority(-150)  # after mkdocs-static-i18n (-100), which remakes every File of the site
+def on_files(files, config, **kwargs):
+    """The labs stay notebook pages: mkdocs-static-i18n rebuilds each file as a plain File, which
+    drops mkdocs-jupyter's notebook wrapper, so the notebooks would be copied as raw JSON; let
+    mkdocs-jupyter wrap them again."""
+    jupyter = config.plugins.get("mkdocs-jupyter")
+    if jupyter is None or config.plugins.get("i18n") is None:
+        return files
+    from mkdocs_jupyter.plugin import NotebookFile
+
+    language = _building_language(config)
+    prefix = "" if language == "en" else f"{language}/"
+    for file in list(files):  # in place: the plugin's own Files class must stay
+        if not isinstance(file, NotebookFile) and jupyter.should_include(file):
+            files.remove(file)
+            page = NotebookFile(file, **config)
+            # The page of x.ipynb (or of its twin x.zh.ipynb) is x/ on the English site and zh/x/
+            # on the Chinese one, where a lab with no twin shows the English notebook, as
+            # mkdocs-static-i18n does for Markdown pages (never over the English page).
+            stem = prefix + i18n.english_src(file.src_uri)[: -len(".ipynb")]
+            page.dest_path = f"{stem}/index.html" if config["use_directory_urls"] else f"{stem}.html"
+            page.abs_dest_path = os.path.normpath(os.path.join(config["site_dir"], page.dest_path))
+            page.url = f"{stem}/" if config["use_directory_urls"] else page.dest_path
+            files.append(page)
+    return files
 
 
 def on_config(config, **kwargs):
@@ -306,7 +393,7 @@ def _insert_figures(markdown, page):
     if not page.file.src_uri.endswith(".md") or not _page_plots(markdown):
         return markdown
     fences = _code_fences(markdown)
-    standalone = bookexec.is_standalone(f"docs/{page.file.src_uri}")
+    standalone = bookexec.is_standalone(f"docs/{i18n.english_src(page.file.src_uri)}")
     key = buildcache.page_key([(f"standalone={standalone}", "")] + [(info, body) for _, info, body in fences])
     figures = _cache.get(key)
     if figures is None:
@@ -318,7 +405,7 @@ def _insert_figures(markdown, page):
         if images:
             indent = m.group("indent")
             pieces.append(markdown[last : m.end()])
-            lines = [_figure_html(record, page) for record in images]
+            lines = [_figure_html(_in_page_language(record, page), page) for record in images]
             pieces.append("\n\n" + "\n\n".join(indent + line for line in lines) + "\n")
             last = m.end()
     pieces.append(markdown[last:])
@@ -342,8 +429,8 @@ def on_pre_build(config, **kwargs):
 def on_page_markdown(markdown, page, config, files, **kwargs):
     if not page.file.src_uri.endswith(".md"):
         return markdown
-    if page.file.src_uri == sitefeatures.GLOSSARY_PAGE:
-        markdown = sitefeatures.render_glossary_page(markdown)
+    if i18n.english_src(page.file.src_uri) == sitefeatures.GLOSSARY_PAGE:
+        markdown = sitefeatures.render_glossary_page(markdown, language=_page_language(page))
     markdown = sitefeatures.fill_wheel_placeholders(markdown, config.site_url, page.file.dest_uri)
     markdown = _add_notebook(markdown, page)
     markdown = _insert_figures(markdown, page)
@@ -358,7 +445,7 @@ def on_page_markdown(markdown, page, config, files, **kwargs):
 def _mark_fences(markdown, page):
     """Show each python fence's setup collapsed and tag the fence with its number; keep its
     script for :func:`on_page_content`. A misplaced ``# setup`` marker fails the build."""
-    markdown, scripts = sitefeatures.mark_fences(markdown, where=page.file.src_uri)
+    markdown, scripts = sitefeatures.mark_fences(markdown, where=page.file.src_uri, language=_page_language(page))
     _copies[page.file.src_uri] = scripts
     return markdown
 
@@ -380,11 +467,11 @@ def _add_notebook(markdown, page):
     name = sitefeatures.notebook_name(page.file.src_uri)
     dest_dir = os.path.dirname(page.file.dest_uri)
     _notebooks[os.path.join(dest_dir, name)] = nb
-    return sitefeatures.insert_after_title(markdown, sitefeatures.download_link_html(name))
+    return sitefeatures.insert_after_title(markdown, sitefeatures.download_link_html(name, language=_page_language(page)))
 
 
-@event_priority(-50)  # after Material's search plugin has written search/search_index.json
-def on_post_build(config, **kwargs):
+@event_priority(-50)  # after Material's search plugin, before mkdocs-static-i18n builds the next language
+def _write_build_outputs(config, **kwargs):
     import nbformat
 
     for rel, nb in _notebooks.items():
@@ -396,10 +483,6 @@ def on_post_build(config, **kwargs):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as f:
             f.write(data)
-    index = os.path.join(config["site_dir"], "search", "search_index.json")
-    if os.path.isfile(index):  # Material's search plugin wrote it
-        entries = sitefeatures.load_glossary() if sitefeatures.GLOSSARY_FILE.is_file() else []
-        sitepolish.tune_search_index_file(index, entries)
     _subset_katex_fonts(config)
     # The exact package these pages were tested against, served for `pip install <url>`.
     downloads = os.path.join(config["site_dir"], sitefeatures.DOWNLOADS)
@@ -417,6 +500,25 @@ def on_post_build(config, **kwargs):
         _log.info(f"dlbook execution cache: {_cache.hits} pages reused, {_cache.misses} run")
 
 
+@event_priority(-200)  # after mkdocs-static-i18n (-100) has built every language and merged their search entries
+def _search_indexes(config, **kwargs):
+    """Each language its own search index (tools/i18n.py), tuned so a term's lesson ranks first."""
+    plugin = config.plugins.get("i18n")
+    if plugin is not None and getattr(plugin, "building", False):
+        return  # a language's own build, inside the first one: the merged index is not written yet
+    site = config["site_dir"]
+    indexes = i18n.split_search_index(site) if plugin is not None else None
+    if indexes is None:
+        indexes = [os.path.join(site, "search", "search_index.json")]
+    entries = sitefeatures.load_glossary() if sitefeatures.GLOSSARY_FILE.is_file() else []
+    for index in indexes:
+        if os.path.isfile(index):  # Material's search plugin wrote it
+            sitepolish.tune_search_index_file(index, entries)
+
+
+on_post_build = CombinedEvent(_write_build_outputs, _search_indexes)
+
+
 def on_page_content(html, page, config, files, **kwargs):
     """Markdown pages: each python block gets its copy text (:func:`_add_copy_text`); the API
     pages' source code is kept out of the search index.
@@ -431,6 +533,8 @@ def on_page_content(html, page, config, files, **kwargs):
     if not page.file.src_uri.endswith(".ipynb"):
         return html
     html = sitefeatures.resolve_page_links(html, page.file, files, warn=_log.warning)
+    if i18n.is_twin(page.file.src_uri):
+        html = _english_anchors(html, page)
     html = sitepolish.exclude_code_and_answers_from_search(html)
     html = sitepolish.share_notebook_css(html, config["site_dir"], os.path.dirname(page.file.dest_uri))
     page_dir = os.path.join(config["site_dir"], os.path.dirname(page.file.dest_uri))
@@ -440,11 +544,18 @@ def on_page_content(html, page, config, files, **kwargs):
         with open(os.path.join(page_dir, name), "wb") as f:
             f.write(data)
 
+    def attributes(data):  # a Chinese lab's figures are described in Chinese (the label table)
+        attrs = _lab_figure_attributes(data)
+        if attrs.get("alt") and _page_language(page) != "en":
+            attrs["alt"] = _translated_alt(attrs["alt"], i18n.figure_labels())
+        return attrs
+
     html = sitepolish.extract_data_images(html, write, alt="Figure drawn by the code cell above",
-                                          attributes=_lab_figure_attributes)
+                                          attributes=attributes)
     html = sitepolish.focusable_notebook_code(html)
     name = os.path.basename(page.file.src_uri)
-    return sitefeatures.insert_after_html_title(html, sitefeatures.download_link_html(name, what="lab"))
+    link = sitefeatures.download_link_html(name, what="lab", language=_page_language(page))
+    return sitefeatures.insert_after_html_title(html, link)
 
 
 _maths = {"in_browser": False}  # whether some page's maths is typeset in the browser
@@ -485,7 +596,23 @@ def on_post_page(output, page, config, **kwargs):
             output = sitepolish.add_katex(output)
     # The convolution widget where a page marks its place, and its script and style on that page only.
     output = convwidget.add_widget(output, sitepolish.asset_base(output))
+    output = i18n.drop_alternate_head_links(output)
+    output = i18n.language_switch_links(output, sitepolish.asset_base(output), page.file.src_uri)
+    if _building_language(config) != "en":  # each language's search loads its own index
+        output = i18n.base_at_language_root(output, _building_language(config))
     return sitepolish.fix_aria(output)
+
+
+def _page_language(page):
+    """The language of a page's text: "zh" for a Chinese twin, else English (also an English page
+    that the Chinese site falls back to)."""
+    return i18n.LANGUAGE if i18n.is_twin(page.file.src_uri) else "en"
+
+
+def _building_language(config):
+    """The language mkdocs-static-i18n is building now ("en" without the plugin)."""
+    plugin = config.plugins.get("i18n")
+    return getattr(plugin, "current_language", None) or "en"
 
 
 _warned = set()

@@ -46,7 +46,8 @@ GLOSSARY_PAGE = "glossary.md"
 
 # ---------------------------------------------------------------------------- glossary
 
-_BOLD_RE = re.compile(r"(?<![*\\])\*\*(?![*\s])(?P<term>[^*\n]+?)(?<![\s*])\*\*(?!\*)")
+# A bold term may run over a line break (not over a blank line): Markdown bolds it all the same.
+_BOLD_RE = re.compile(r"(?<![*\\])\*\*(?![*\s])(?P<term>(?:[^*\n]|\n(?![ \t]*\n))+?)(?<![\s*])\*\*(?!\*)")
 _CODE_SPAN_RE = re.compile(r"(`+)(?:.+?)\1", re.S)
 _MATH_RE = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$", re.S)
 _PAREN_CJK_RE = re.compile(r"\s*[(（][^()（）]*[\u3400-\u9fff][^()（）]*[)）]")
@@ -81,7 +82,7 @@ def book_bold_terms(docs=ROOT / "docs"):
     found = {}
     for page in sorted(Path(docs).rglob("*.md")):
         rel = page.relative_to(docs).as_posix()
-        if rel == GLOSSARY_PAGE:
+        if rel in (GLOSSARY_PAGE, GLOSSARY_PAGE.replace(".md", ".zh.md")):  # it says what bold means
             continue
         for term in bold_terms(page.read_text(encoding="utf-8")):
             found.setdefault(term, []).append(rel)
@@ -219,12 +220,43 @@ def _nav_titles_cached(config_file):
 _NAV_TITLES = {}
 
 
-def render_glossary_page(markdown, entries=None):
-    """Replace the glossary marker of docs/glossary.md with the table."""
+def render_glossary_page(markdown, entries=None, language="en"):
+    """Replace the glossary marker of docs/glossary.md (or its Chinese twin, ``language="zh"``)
+    with the table."""
     if GLOSSARY_MARKER not in markdown:
         return markdown
     entries = load_glossary() if entries is None else entries
-    return markdown.replace(GLOSSARY_MARKER, glossary_markdown(entries))
+    table = glossary_markdown(entries) if language == "en" else glossary_markdown_zh(entries)
+    return markdown.replace(GLOSSARY_MARKER, table)
+
+
+def pinyin_key(text):
+    """Sort key of a Chinese term by its pinyin (pypinyin), letters and digits as they are."""
+    from pypinyin import lazy_pinyin
+
+    return " ".join(lazy_pinyin(str(text))).lower()
+
+
+def glossary_markdown_zh(entries):
+    """The glossary for the Chinese edition: Chinese term first, sorted by pinyin, the Chinese
+    definition (``definition_zh``; the English one where there is none yet)."""
+    rows = ["| 中文 | English | 释义 | 出处 |", "|---|---|---|---|"]
+    for entry in sorted(entries, key=lambda e: pinyin_key(str(e["zh"]).split("、")[0])):
+        page = entry.get("page", "")
+        where = ""
+        if page:
+            label = _cell(page_title_zh(page.split("#", 1)[0])).replace("[", "\\[").replace("]", "\\]")
+            where = f"[{label}]({page})"
+        meaning = entry.get("definition_zh") or entry["definition"]
+        rows.append(f"| **{_cell(entry['zh'])}** | {_cell(entry['term'])} | {_cell(meaning)} | {where} |")
+    return "\n".join(rows) + "\n"
+
+
+def page_title_zh(page, docs=None):
+    """The title of a page's Chinese twin (its first heading), else the English title."""
+    docs = Path(docs) if docs is not None else ROOT / "docs"
+    twin = (docs / page).with_name(Path(page).stem + ".zh.md")
+    return (_first_heading(twin) if twin.is_file() else None) or page_title(page, docs)
 
 
 # ---------------------------------------------------------------------- page notebooks
@@ -315,14 +347,15 @@ _DOWNLOAD_ICON = (
 )
 
 
-def download_link_html(name, what="page"):
+def download_link_html(name, what="page", language="en"):
     """The small link placed under a page's title (raw HTML: mkdocs validates only Markdown links):
     an icon and "Download notebook (.ipynb)", in small type, so it never fills a phone's screen.
     Material's search leaves it out of the index (and drops the attribute from the page)."""
-    title = "Every code block of this page, as a Jupyter notebook" if what == "page" else "This lab as a Jupyter notebook"
+    words = UI_TEXT[language]
+    title = words["page_notebook"] if what == "page" else words["lab_notebook"]
     return (
         f'<p class="dlbook-download" data-search-exclude="link"><a href="{name}" download="{name}" title="{title}">'
-        f"{_DOWNLOAD_ICON}Download notebook (.ipynb)</a></p>"
+        f'{_DOWNLOAD_ICON}{words["download"]}</a></p>'
     )
 
 
@@ -350,7 +383,18 @@ def _indented(text, indent):
     return "\n".join(indent + line if line.strip() else "" for line in text.split("\n"))
 
 
-def mark_fences(markdown, where="<page>"):
+# The words the build adds to a page, in each language of the site.
+UI_TEXT = {
+    "en": {"setup": "setup, {n} line{s}", "download": "Download notebook (.ipynb)",
+           "page_notebook": "Every code block of this page, as a Jupyter notebook",
+           "lab_notebook": "This lab as a Jupyter notebook"},
+    "zh": {"setup": "准备语句，{n} 行", "download": "下载 Notebook（.ipynb）",
+           "page_notebook": "本页全部代码块，作为一个 Jupyter Notebook",
+           "lab_notebook": "本实验的 Jupyter Notebook"},
+}
+
+
+def mark_fences(markdown, where="<page>", language="en"):
     """Rewrite a page's ``python`` fences for display; return ``(markdown, scripts)``.
 
     Each fence's hidden setup (``bookexec.split_fence``) goes into a collapsed block above
@@ -374,7 +418,7 @@ def mark_fences(markdown, where="<page>"):
         if fence.setup:
             n = fence.setup_lines
             block += [
-                f'{indent}??? dlbook-setup no-copy "setup, {n} line{"s" if n != 1 else ""}"',
+                f'{indent}??? dlbook-setup no-copy "{UI_TEXT[language]["setup"].format(n=n, s="s" if n != 1 else "")}"',
                 f"{indent}    {ticks}{{.python .dlbook-setup-code}}",
                 _indented(fence.setup, indent + "    "),
                 f"{indent}    {ticks}",
