@@ -9,14 +9,14 @@ from ._draw import COLUMN_INCHES, grid as _grid, plt as _plt, stack as _stack
 LABELS_ZH = {
     # convolution_steps
     "the filter": "卷积核",
-    "Convolution window at each position (stride {}, padding {})": "卷积窗口在每个位置（步长 {}，填充 {}）",
+    "Convolution window at each position (stride {}, padding {})": "卷积窗口在每个位置（步幅 {}，填充 {}）",
     "Convolution window at each position (stride {}, padding {}, bias {})":
-        "卷积窗口在每个位置（步长 {}，填充 {}，偏置 {}）",
+        "卷积窗口在每个位置（步幅 {}，填充 {}，偏置 {}）",
     # pooling
     "input {}x{}": "输入 {}x{}",
     "max pooling": "最大池化",
     "average pooling": "平均池化",
-    "{}x{} pooling with stride {}": "{}x{} 池化，步长 {}",
+    "{}x{} pooling with stride {}": "{}x{} 池化，步幅 {}",
     # multichannel_convolution
     "input": "输入",
     "output": "输出",
@@ -28,16 +28,16 @@ LABELS_ZH = {
     "A {}-channel input and {} filters of {} channels give {} output channels":
         "{} 通道的输入与 {} 个 {} 通道的卷积核得到 {} 个输出通道",
     "A {}-channel input and {} filters of {} channels give {} output channels (stride {}, padding {})":
-        "{} 通道的输入与 {} 个 {} 通道的卷积核得到 {} 个输出通道（步长 {}，填充 {}）",
+        "{} 通道的输入与 {} 个 {} 通道的卷积核得到 {} 个输出通道（步幅 {}，填充 {}）",
     # architecture: one block per layer kind
     "conv {}x{}, {}": "卷积 {}x{}，{}",
-    "conv {}x{}, {}, stride {}": "卷积 {}x{}，{}，步长 {}",
+    "conv {}x{}, {}, stride {}": "卷积 {}x{}，{}，步幅 {}",
     "conv {}x{}, {}, padding {}": "卷积 {}x{}，{}，填充 {}",
-    "conv {}x{}, {}, stride {}, padding {}": "卷积 {}x{}，{}，步长 {}，填充 {}",
+    "conv {}x{}, {}, stride {}, padding {}": "卷积 {}x{}，{}，步幅 {}，填充 {}",
     "max pool {}x{}": "最大池化 {}x{}",
     "avg pool {}x{}": "平均池化 {}x{}",
-    "max pool {}x{}, stride {}": "最大池化 {}x{}，步长 {}",
-    "avg pool {}x{}, stride {}": "平均池化 {}x{}，步长 {}",
+    "max pool {}x{}, stride {}": "最大池化 {}x{}，步幅 {}",
+    "avg pool {}x{}, stride {}": "平均池化 {}x{}，步幅 {}",
     "FC {}": "全连接 {}",
     "flatten": "展平",
     "ReLU": "ReLU",

@@ -116,7 +116,7 @@ def translate(text, labels):
     """``text`` in the language of ``labels`` (English -> other), or None when no key matches.
 
     A key's ``{}`` placeholders stand for numbers, carried over in order: with the key
-    ``"stride {}, padding {}"`` -> ``"步长 {}，填充 {}"``, "stride 2, padding 1" -> "步长 2，填充 1".
+    ``"stride {}, padding {}"`` -> ``"步幅 {}，填充 {}"``, "stride 2, padding 1" -> "步幅 2，填充 1".
     """
     if text in labels:
         return labels[text]
