@@ -252,7 +252,7 @@ def test_labels_zh_keep_every_number(module):
 def test_translate_carries_the_numbers_over():
     assert _draw.translate("conv 5x5, 20", cnn.LABELS_ZH) == "卷积 5x5，20"
     assert _draw.translate("Convolution window at each position (stride 2, padding 1)", cnn.LABELS_ZH) == \
-        "卷积窗口在每个位置（步长 2，填充 1）"
+        "卷积窗口在每个位置（步幅 2，填充 1）"
     assert _draw.translate("input 4x4", cnn.LABELS_ZH) == "输入 4x4"
     assert _draw.translate("input four by four", cnn.LABELS_ZH) is None  # placeholders take numbers only
     assert [_draw.is_word_label(s) for s in ("15", "6x28x28", "(1, 3)", "$h_t$", "y[0,1] = 16", "max pool 2x2")] \
