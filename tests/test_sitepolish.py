@@ -169,7 +169,10 @@ def test_search_index_tuning():
     api = docs["reference/api/pooling/#dlbook.pooling.max_pool2d"]
     assert api["text"] == "<p>Max pooling.</p>" and api["boost"] < 1  # still found, after the lesson
     assert docs["glossary/"]["boost"] < 1 and docs["04-cnn-rnn/pooling/"]["boost"] > 1
-    assert sitepolish.lesson_terms(entries)["02-networks/activations/"] == ["softmax"]
+    # the Chinese name as written, and without 函数 (a reader types either)
+    assert sitepolish.lesson_terms(entries)["02-networks/activations/"] == ["softmax", "softmax 函数"]
+    activation = [{"term": "activation function", "zh": "激活函数", "page": "02-networks/activations.md"}]
+    assert sitepolish.lesson_terms(activation)["02-networks/activations/"] == ["activation function", "激活函数", "激活"]
 
 
 def test_code_answers_and_source_are_marked_for_the_search_to_skip():

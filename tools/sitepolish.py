@@ -336,7 +336,9 @@ def lesson_terms(entries):
         if not page:
             continue
         names = [entry.get("term", ""), *entry.get("aliases", [])]
-        names += [re.sub(r"\s*函数$", "", z.strip()) for z in str(entry.get("zh", "")).split("、")]
+        chinese = [z.strip() for z in str(entry.get("zh", "")).split("、")]
+        # the Chinese term as written (激活函数) and without 函数 (softmax 函数 -> softmax)
+        names += chinese + [re.sub(r"\s*函数$", "", z) for z in chinese]
         found = terms.setdefault(page_location(page), [])
         for name in names:
             name = str(name).strip()
