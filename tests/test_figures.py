@@ -379,6 +379,7 @@ def _images(html_path):
     return [dict(_ATTR_RE.findall(tag)) for tag in _IMG_RE.findall(html_path.read_text(encoding="utf-8"))]
 
 
+@pytest.mark.slow
 def test_chinese_figures_match_english(built_site):
     """A Chinese page shows its English page's figures (same code, the words translated at build
     time): the same number of figures with the same sizes and phone widths, which the browser
