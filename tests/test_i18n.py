@@ -11,14 +11,12 @@
 Each check has a self-test that shows it can fail.
 """
 
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import i18n  # noqa: E402
+from tools import i18n  # noqa: E402
 
 TWINS = i18n.twins()
 # Every English page and lab has its twin, except the API pages (docstrings stay English).

@@ -28,8 +28,10 @@ import sys
 import tokenize
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bookexec  # noqa: E402
+try:
+    from tools import bookexec
+except ImportError:  # the mkdocs hook's sys.path has tools/ itself (as tools/sitefeatures.py does)
+    import bookexec
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
