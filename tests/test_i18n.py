@@ -7,6 +7,9 @@
   translates (``python3 tools/i18n.py status`` shows what changed since, ``stamp`` records it);
 - every twin reads as Chinese: in its prose, Chinese characters >= 2x Latin letters and no run
   of 25 or more English words (API reference pages are exempt: docstrings stay English);
+- every twin's typography is what the linter autocorrect writes: spaces between Chinese and
+  Latin letters or digits, full-width punctuation (in prose: not in front matter, code, maths,
+  HTML or link targets);
 - every English page and lab has its twin (API reference pages excepted).
 Each check has a self-test that shows it can fail.
 """
@@ -64,6 +67,56 @@ def test_twin_reads_as_chinese(zh):
     if i18n.is_exempt(rel):
         pytest.skip("API reference pages stay English")
     assert not i18n.untranslated(_read(zh))
+
+
+@pytest.mark.parametrize("zh", TWINS, ids=_ids(TWINS))
+def test_twin_typography(zh):
+    findings = i18n.typography_of_page(zh)
+    assert not findings, "\n".join(findings) + "\n(autocorrect's Chinese typography; fix the prose)"
+
+
+def test_the_typography_check_can_fail():
+    assert i18n.typography("这是test。\n") == [(1, "'这是test。' -> '这是 test。'")]
+    assert i18n.typography("---\ntitle: 标题\n---\n\n好的。\n\n用Python写。\n")[0][0] == 7  # lines of the page
+    assert i18n.typography("!!! note \"注意\"\n    缩进的test。\n")  # an admonition's body is prose
+    assert i18n.typography("正向+反向，1：2 来自平方。\n")
+    # not prose: front matter, fences (comments too: the code is the English code), inline code,
+    # maths, HTML tags and comments, attribute lists, link targets
+    assert i18n.typography("""---
+translated_from: abc中文123
+---
+# 标题 {#id中文abc}
+
+代码 `中文code` 和数学 $中文x$、$$中文y$$、\\(中文z\\)，见[链接](https://例子test.com/中文abc)。
+
+$$
+中文abc
+$$
+
+<img alt="中文abc" src="x.png"> <!-- 中文abc -->
+
+```python
+x = 1  # 中文abc
+```
+
+!!! note "注意"
+
+    ```python
+    y = "中文abc"
+    ```
+""") == []
+    # the book's exception: a hyphen joins Chinese words without spaces
+    assert i18n.typography("编码器-解码器和卷积-激活-池化。\n") == []
+
+
+def test_the_typography_check_reads_notebook_cells(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1  # 中文abc"),
+                                         nbformat.v4.new_markdown_cell("# 标题\n\n这是test。")])
+    path = tmp_path / "lab.zh.ipynb"
+    nbformat.write(nb, path)
+    assert i18n.typography_of_page(path) == [f"{path} cell 2, line 3: '这是test。' -> '这是 test。'"]
 
 
 ENGLISH = """# Title

@@ -11,6 +11,10 @@ to them by three checks (tests/test_i18n.py), each a function here:
 - :func:`untranslated` — in the twin's prose (outside code and maths): Chinese characters at
   least twice the Latin letters, and no run of 25 or more English words.
 
+And :func:`typography`: the twin's prose (outside front matter, code, maths and HTML) as the
+linter autocorrect would write it — spaces between Chinese and Latin letters or digits,
+full-width punctuation.
+
 Command line, for whoever keeps the Chinese pages (``python3 tools/i18n.py --help``):
 ``status`` lists twins that are stale, differ in code or look untranslated, with the English
 prose diff to translate (from git history); ``stamp PAGE...`` records that a twin is up to date;
@@ -264,6 +268,87 @@ def untranslated(chinese):
     return problems
 
 
+# ---------------------------------------------------------------------------------- typography
+# Chinese typography (spaces between Chinese and Latin letters or digits, full-width punctuation)
+# is autocorrect's (https://github.com/huacnlee/autocorrect, the autocorrect-py package), with
+# one exception of the book's, below.
+
+AUTOCORRECT_CONFIG = """
+rules:
+  # A hyphen joins Chinese words without spaces (GB/T 15834's 连接号: 编码器-解码器, 卷积-池化);
+  # autocorrect would write 编码器 - 解码器, which reads as a minus sign.
+  space-dash: 0
+"""
+
+# What is not prose, as autocorrect's Markdown mode sees it: it lints maths, HTML attributes and
+# comments and attribute lists ({#id}), but leaves inline code alone, so these become inline code.
+_NOT_PROSE_RE = re.compile(
+    r"(?P<code>(`+).+?\2)"  # inline code: kept as it is
+    r"|\$\$.+?\$\$|\$[^$\n]+\$|\\\(.+?\\\)|\\\[.+?\\\]"  # maths
+    r"|<!--.*?-->|<[A-Za-z/][^>\n]*>"  # HTML comments, tags (attributes) and autolinks
+    r"|\{[#.:][^}\n]*\}",  # attribute lists
+    re.S,
+)
+
+
+def _as_inline_code(m):
+    if m.group("code"):
+        return m.group(0)
+    first, *rest = m.group(0).split("\n")
+    return "`" + first.replace("`", "'") + "`" + "\n" * len(rest)  # the same lines
+
+
+def typography_text(markdown):
+    """The prose of a Chinese page as :func:`typography` lints it, line for line: front matter
+    and fences blanked, maths, HTML and attribute lists as inline code, and no indentation
+    (autocorrect reads an admonition's or a list's indented body as an indented code block)."""
+    def blank(m):
+        return "\n" * m.group(0).count("\n")
+
+    text = _FRONT_MATTER_RE.sub(blank, markdown)
+    text = bookexec.FENCE_RE.sub(blank, text)  # code stays the English code (comments included)
+    text = _NOT_PROSE_RE.sub(_as_inline_code, text)
+    return "\n".join(line.strip() for line in text.split("\n"))
+
+
+def _difference(old, new, context=12):
+    """``old -> new`` around where they differ."""
+    start = 0
+    while start < min(len(old), len(new)) and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
+        end += 1
+    a, b = max(0, start - context), max(0, end - context)
+    cut = (lambda s: ("…" if a else "") + s[a:len(s) - b] + ("…" if b else ""))
+    return f"{cut(old)!r} -> {cut(new)!r}"
+
+
+def typography(markdown):
+    """autocorrect's findings in a Chinese page's prose: ``[(line, 'old -> new')]``, lines
+    counted in ``markdown`` (an empty list: none)."""
+    import autocorrect_py
+
+    autocorrect_py.load_config(AUTOCORRECT_CONFIG)
+    result = autocorrect_py.lint_for(typography_text(markdown), "md")
+    return [(r.line, _difference(r.old, r.new)) for r in result.lines]
+
+
+def typography_of_page(path):
+    """:func:`typography` of a twin, as ``'where: old -> new'`` lines: a page's lines, or a
+    notebook's Markdown cells and their lines."""
+    path = Path(path)
+    if path.suffix != ".ipynb":
+        return [f"{_rel(path)}:{line}: {change}"
+                for line, change in typography(path.read_text(encoding="utf-8"))]
+    import nbformat
+
+    cells = nbformat.read(path, as_version=4).cells
+    return [f"{_rel(path)} cell {k + 1}, line {line}: {change}"
+            for k, cell in enumerate(cells) if cell.cell_type == "markdown"
+            for line, change in typography(cell.source)]
+
+
 # ------------------------------------------------------------------------ the built site
 # What the build (tools/mkdocs_hooks.py) does for the Chinese edition, besides what
 # mkdocs-static-i18n does (the /zh/ site, the language switch, Material's interface language).
@@ -444,6 +529,10 @@ def status(pages):
         chinese = page_text(zh)
         english = page_text(en) if en.is_file() else ""
         problems = code_differences(english, chinese) + untranslated(chinese)
+        try:
+            problems += [f"typography: {finding}" for finding in typography_of_page(zh)]
+        except ImportError:  # autocorrect-py comes with the test extra
+            pass
         stale = is_stale(english, chinese)
         if stale:
             problems.append(f"stale: stamped {stamp_of(chinese)}, the English prose is now {prose_hash(english)}")
