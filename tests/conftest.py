@@ -8,6 +8,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -68,6 +69,49 @@ def pytest_terminal_summary(terminalreporter):
         )
     for line in REPORT:
         terminalreporter.write_line(line)
+
+
+# The CUDA simulator checks (tests/cuda_sim_checks.py) keep one core busy for about 100 s in a
+# subprocess of their own. They start as soon as the tests are collected and their results are
+# checked last, so the rest of the suite runs on the other core meanwhile.
+_cuda_simulator = {}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Move the tests that read the simulator's results (fixture ``sim_results``) to the end and
+    start the simulator now."""
+    waiting = [item for item in items if "sim_results" in getattr(item, "fixturenames", ())]
+    if waiting:
+        items[:] = [item for item in items if item not in waiting] + waiting
+        start_cuda_simulator()
+
+
+def start_cuda_simulator():
+    """Start tests/cuda_sim_checks.py under numba's CUDA simulator (once per session)."""
+    if "proc" not in _cuda_simulator:
+        out = tempfile.TemporaryFile(mode="w+")
+        err = tempfile.TemporaryFile(mode="w+")
+        env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+        env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+        proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "cuda_sim_checks.py")],
+                                stdout=out, stderr=err, text=True, env=env, cwd=ROOT)
+        _cuda_simulator.update(proc=proc, out=out, err=err, started=time.perf_counter())
+    return _cuda_simulator
+
+
+def cuda_simulator_output(timeout=300):
+    """Wait for the simulator checks; return (exit code, stdout, stderr)."""
+    sim = start_cuda_simulator()
+    sim["proc"].wait(timeout=max(1.0, timeout - (time.perf_counter() - sim["started"])))
+    sim["out"].seek(0)
+    sim["err"].seek(0)
+    return sim["proc"].returncode, sim["out"].read(), sim["err"].read()
+
+
+def pytest_sessionfinish(session):
+    proc = _cuda_simulator.get("proc")
+    if proc is not None and proc.poll() is None:  # a run stopped early (-x, Ctrl-C)
+        proc.kill()
 
 
 def is_twin(src):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import cuda_simulator_output
 
 pytest.importorskip("numba.cuda", reason="numba-cuda is not installed (pip install 'dlbook[gpu]')")
 
@@ -42,12 +43,11 @@ def _python(code, **env):
 
 @pytest.fixture(scope="module")
 def sim_results():
-    proc = subprocess.run(
-        [sys.executable, str(HERE / "cuda_sim_checks.py")],
-        capture_output=True, text=True, timeout=300, env=_env(NUMBA_ENABLE_CUDASIM="1"), cwd=ROOT,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    """What tests/cuda_sim_checks.py found; tests/conftest.py starts it when the tests are
+    collected, so it runs beside the rest of the suite."""
+    returncode, stdout, stderr = cuda_simulator_output()
+    assert returncode == 0, stderr[-3000:]
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.parametrize("name", list(cuda_sim_checks.CASES))
