@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from html import unescape
 from html.parser import HTMLParser
@@ -74,21 +75,32 @@ def _blocks(html_path):
     return parser.blocks
 
 
-def run_copies(blocks, python=sys.executable, cwd=None, timeout=900):
-    """Run ``[{"id", "code"}]`` with tests/copy_runner.py under ``python``; return its report."""
+def start_copies(blocks, python=sys.executable, cwd=None):
+    """Start tests/copy_runner.py under ``python`` on ``[{"id", "code"}]``; :func:`copies_report`
+    collects what it found. Meanwhile the caller may do other work (the runner has a core)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(MPLBACKEND="Agg", DLBOOK_PROGRESS="0")
-    proc = subprocess.run(
-        [str(python), str(RUNNER)],
-        input=json.dumps(blocks),
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=timeout,
-    )
-    assert proc.returncode == 0, f"copy runner failed:\n{proc.stderr[-4000:]}"
-    return json.loads(proc.stdout)
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as given:
+        json.dump(blocks, given)
+        given.seek(0)
+        return subprocess.Popen([str(python), str(RUNNER)], stdin=given, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, cwd=cwd, env=env)
+
+
+def copies_report(proc, timeout=900):
+    """Wait for a runner started by :func:`start_copies`; return its report."""
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, f"copy runner failed:\n{stderr[-4000:]}"
+    return json.loads(stdout)
+
+
+def run_copies(blocks, python=sys.executable, cwd=None, timeout=900):
+    """Run ``[{"id", "code"}]`` with tests/copy_runner.py under ``python``; return its report."""
+    return copies_report(start_copies(blocks, python, cwd), timeout)
 
 
 def _failures(report):
@@ -190,10 +202,43 @@ def test_every_built_block_carries_its_copy_text(built_site):
     assert not problems, "\n".join(problems)
 
 
+# In the page: click every python block's copy button (scrolled into view, and only where the
+# button is what a pointer at its centre would hit) and read what it put on the clipboard.
+# One round trip per page: clicking through Playwright block by block took a minute.
+_COPY_EVERY_BLOCK_JS = r"""
+async () => {
+  const sentinel = "\0sentinel";
+  const copies = [];
+  for (const block of document.querySelectorAll("div.dlbook-code")) {
+    const data = block.getAttribute("data-copy");
+    const button = block.querySelector('button.md-code__button[data-md-type="copy"]');
+    if (!button) { copies.push({ error: "no copy button", data }); continue; }
+    button.scrollIntoView({ block: "center" });
+    const box = button.getBoundingClientRect();
+    const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+    if (!(box.width > 0 && box.height > 0 && hit && (hit === button || button.contains(hit)))) {
+      copies.push({ error: "the copy button cannot be clicked: " + (hit ? hit.outerHTML.slice(0, 80) : "nothing there"), data });
+      continue;
+    }
+    await navigator.clipboard.writeText(sentinel);
+    button.click();
+    let text = sentinel;
+    for (let tries = 0; tries < 400 && text === sentinel; tries++) {
+      await new Promise((done) => setTimeout(done, 5));
+      text = await navigator.clipboard.readText();
+    }
+    copies.push({ text, data });
+  }
+  return copies;
+}
+"""
+
+
 @pytest.mark.slow
 def test_copy_button_copies_the_script_and_it_runs(built_site, server, tmp_path):  # noqa: F811
     """Chromium clicks every copy button of every standalone page; the clipboard holds the
-    build's copy text, and every copied text runs alone."""
+    build's copy text, and every copied text runs alone (run while the browser clicks: the
+    clipboard must hold exactly the texts that ran)."""
     executable = os.environ.get("DLBOOK_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
         _unavailable("Chromium is not installed (Debian package `chromium`; .ci/run installs it)")
@@ -204,7 +249,13 @@ def test_copy_button_copies_the_script_and_it_runs(built_site, server, tmp_path)
 
     pages = _standalone_pages()
     assert pages, "no standalone page"
-    problems, to_run, n_blocks = [], [], 0
+    # What each copy button must copy (each fence's script) starts running now, beside the
+    # browser; the clicks below prove the clipboard holds exactly these texts.
+    to_run = [{"id": f"{md.relative_to(DOCS).as_posix()} block {i}", "code": split_fence(body).script.rstrip()}
+              for md in pages for i, (_, body, skipped) in enumerate(page_fences(md.read_text(encoding="utf-8")))
+              if not skipped]
+    runner = start_copies(to_run, cwd=tmp_path)
+    problems, n_blocks = [], 0
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS, timeout=60_000)
         context = browser.new_context(
@@ -220,29 +271,34 @@ def test_copy_button_copies_the_script_and_it_runs(built_site, server, tmp_path)
                 fences = page_fences(md.read_text(encoding="utf-8"))
                 # A reader opens an exercise's answer before copying from it.
                 page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
-                blocks = page.locator("div.dlbook-code")
-                if blocks.count() != len(fences):
-                    problems.append(f"{src}: {blocks.count()} python blocks on the page, {len(fences)} fences")
+                copies = page.evaluate(_COPY_EVERY_BLOCK_JS)
+                if len(copies) != len(fences):
+                    problems.append(f"{src}: {len(copies)} python blocks on the page, {len(fences)} fences")
                     continue
-                for i, (m, body, skipped) in enumerate(fences):
-                    block = blocks.nth(i)
-                    expected = split_fence(body).script
-                    if block.get_attribute("data-copy") != expected:
-                        problems.append(f"{src} block {i}: data-copy is not the fence's script")
+                if copies:  # one copy button per page is also clicked as a mouse does (Playwright's checks)
                     page.evaluate("t => navigator.clipboard.writeText(t)", "\0sentinel")
-                    block.locator('button.md-code__button[data-md-type="copy"]').click()
+                    page.locator('div.dlbook-code button.md-code__button[data-md-type="copy"]').first.click()
                     page.wait_for_function("async () => (await navigator.clipboard.readText()) !== '\\0sentinel'")
-                    copied = page.evaluate("() => navigator.clipboard.readText()")
+                    if page.evaluate("() => navigator.clipboard.readText()") != copies[0].get("text"):
+                        problems.append(f"{src}: a mouse click on the first copy button copied something else")
+                for i, ((_, body, _), copy) in enumerate(zip(fences, copies)):
+                    expected = split_fence(body).script
                     n_blocks += 1
-                    if copied != expected.rstrip():
-                        problems.append(f"{src} block {i}: the clipboard holds\n{copied}\nexpected\n{expected}")
-                    if not skipped:
-                        to_run.append({"id": f"{src} block {i}", "code": copied})
+                    if "error" in copy:
+                        problems.append(f"{src} block {i}: {copy['error']}")
+                    elif copy["data"] != expected:
+                        problems.append(f"{src} block {i}: data-copy is not the fence's script")
+                    elif copy["text"] != expected.rstrip():
+                        problems.append(f"{src} block {i}: the clipboard holds\n{copy['text']}\nexpected\n{expected}")
+        except BaseException:
+            runner.kill()
+            runner.wait()
+            raise
         finally:
             context.close()
             browser.close()
+    report = copies_report(runner)
     assert not problems, "\n".join(problems)
-    report = run_copies(to_run, cwd=tmp_path)
     failures = _failures(report)
     REPORT.append(
         f"copy → run (Chromium): {len(pages)} pages × {n_blocks} blocks copied, "
