@@ -33,6 +33,18 @@ def test_keys_follow_code_and_package(tmp_path):
     assert a != buildcache.page_key([("python", "print(2)")])  # a code change re-runs the page
 
 
+def test_a_lab_is_keyed_by_its_code_only():
+    import nbformat
+
+    def cells(*sources):
+        return [nbformat.v4.new_markdown_cell(s) if s.startswith("#") else nbformat.v4.new_code_cell(s)
+                for s in sources]
+
+    key = buildcache.notebook_key(cells("# XOR", "x = 1", "# Train", "print(x)"))
+    assert key == buildcache.notebook_key(cells("# 异或", "x = 1", "# 训练，说明更长", "print(x)"))  # prose
+    assert key != buildcache.notebook_key(cells("# XOR", "x = 2", "# Train", "print(x)"))  # code
+
+
 def test_where_and_when(monkeypatch, tmp_path):
     monkeypatch.delenv("DLBOOK_BUILD_CACHE", raising=False)
     assert buildcache.cache_root("build") is None  # CI builds start cold

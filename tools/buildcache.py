@@ -3,7 +3,7 @@
 Executing every plotting page and notebook is most of a build's time. A page's figures depend on
 its code and on the package it imports, so a cached result is keyed by
 
-- the page's python fences (info string and body, in order) or the notebook's bytes, and
+- the page's python fences (info string and body, in order) or the notebook's code cells, and
 - the *environment*: every ``dlbook/**/*.py`` (path and bytes), the build tools that run the code
   (tools/bookexec.py, tools/mkdocs_hooks.py, tools/buildcache.py) and the versions of Python,
   numpy, numba and matplotlib.
@@ -59,6 +59,16 @@ def environment_key(root=ROOT):
     return h.hexdigest()[:20]
 
 
+def notebook_key(cells):
+    """Key of a notebook's code: ``cells`` its cells (nbformat); only the code cells count, so a
+    lab's prose (and its Chinese twin, whose code is the same) shares one run."""
+    h = hashlib.sha256(environment_key().encode() + b"\0notebook")
+    for cell in cells:
+        if cell.cell_type == "code":
+            h.update(b"\0" + cell.source.encode())
+    return h.hexdigest()
+
+
 def page_key(fences):
     """Key of a Markdown page's code: ``fences`` is a list of ``(info, body)`` in page order."""
     h = hashlib.sha256(environment_key().encode())
@@ -94,8 +104,8 @@ class PageCache:
         tmp.replace(self.dir / f"{key}.json")  # atomic: a killed build never leaves half a file
 
     def notebook_dir(self):
-        """Where mkdocs-jupyter keeps its executed notebooks for this environment (its own key is
-        the notebook's bytes and its options; the folder adds the package's hash)."""
+        """Where mkdocs-jupyter keeps the HTML of the notebooks it renders for this environment
+        (its own key is the executed notebook's bytes and its options)."""
         return None if self.root is None else str(self.root / environment_key() / "notebooks")
 
     def wheel_dir(self):

@@ -224,6 +224,52 @@ def _queue_figure_file(data, ext, page):
     return name
 
 
+_executed_dir = {}  # this process's folder of executed notebook copies
+
+
+def _executed_notebook(path):
+    """A copy of the notebook at ``path`` with its outputs, for mkdocs-jupyter to render (which
+    runs nothing itself: ``execute: false``). The outputs come from the execution cache, keyed by
+    the notebook's code cells and the package (:func:`buildcache.notebook_key`); else the notebook
+    runs here, in its own folder, as Jupyter runs it. A lab's Chinese twin has the same code
+    (tests/test_i18n.py), so it shows the English lab's run instead of running again, and an
+    edit of a lab's prose runs nothing."""
+    import nbclient
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    key = "notebook-" + buildcache.notebook_key(nb.cells)
+    ran = _cache.get(key)
+    if ran is None:
+        executed = nbformat.from_dict(nb)
+        nbclient.NotebookClient(executed, timeout=900, allow_errors=False, record_timing=False,
+                                resources={"metadata": {"path": os.path.dirname(path)}}).execute()
+        ran = [{"outputs": cell.outputs, "execution_count": cell.execution_count}
+               for cell in executed.cells if cell.cell_type == "code"]
+        _cache.put(key, ran)
+    for cell, result in zip(code, ran):
+        cell.outputs = [nbformat.from_dict(output) for output in result["outputs"]]
+        cell.execution_count = result["execution_count"]
+    if "dir" not in _executed_dir:
+        _executed_dir["dir"] = tempfile.mkdtemp(prefix="dlbook-labs-")
+        atexit.register(shutil.rmtree, _executed_dir["dir"], ignore_errors=True)
+    copy = os.path.join(_executed_dir["dir"], key[-16:], os.path.basename(path))  # the same file name:
+    os.makedirs(os.path.dirname(copy), exist_ok=True)                            # the download link uses it
+    nbformat.write(nb, copy)
+    return copy
+
+
+@event_priority(50)  # before mkdocs-jupyter's, which renders page.file.abs_src_path
+def on_pre_page(page, config, files, **kwargs):
+    """A lab is rendered from its executed copy (:func:`_executed_notebook`); :func:`on_page_content`
+    points the page back at its source, which mkdocs-jupyter then offers for download."""
+    if page.file.src_uri.endswith(".ipynb") and config.plugins.get("mkdocs-jupyter") is not None:
+        page.file.dlbook_source = page.file.abs_src_path
+        page.file.abs_src_path = _executed_notebook(page.file.abs_src_path)
+    return page
+
+
 def _english_anchors(html, page):
     """A Chinese lab's headings and table of contents get the English lab's anchors (tools/i18n.py)."""
     ids = i18n.notebook_heading_ids(os.path.join(page.file.src_dir, i18n.english_src(page.file.src_uri)))
@@ -532,6 +578,7 @@ def on_page_content(html, page, config, files, **kwargs):
         return sitepolish.exclude_code_and_answers_from_search(html)
     if not page.file.src_uri.endswith(".ipynb"):
         return html
+    page.file.abs_src_path = getattr(page.file, "dlbook_source", page.file.abs_src_path)  # on_pre_page
     html = sitefeatures.resolve_page_links(html, page.file, files, warn=_log.warning)
     if i18n.is_twin(page.file.src_uri):
         html = _english_anchors(html, page)
