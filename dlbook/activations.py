@@ -11,6 +11,7 @@ The elementwise kernels are numba ufuncs, each compiled for a dtype on its first
 """
 
 import numpy as np
+from numba import njit
 
 from ._dispatch import dispatch
 from ._lazy import lazy_vectorize
@@ -65,12 +66,35 @@ def _tanh_grad(x):
     return 1.0 - t * t
 
 
-@lazy_vectorize()
-def _relu(x):
-    # NaN passes through, as in np.maximum(x, 0); numba casts 0.0 to the signature's dtype.
-    if x != x:
-        return x
-    return x if x > 0 else 0.0
+# ReLU and its backward run on every layer call of a network, so they are plain loops over the
+# flat arrays instead of ufuncs: numpy checks a ufunc's floating-point flags, a NaN comparison
+# sets "invalid", and silencing that (np.errstate) cost more than the work itself.
+@njit(cache=True)
+def _relu_loop(x, out):
+    for i in range(x.size):
+        v = x[i]
+        out[i] = v if (v > 0 or v != v) else 0.0  # NaN passes through, as in np.maximum(x, 0)
+
+
+@njit(cache=True)
+def _relu_backward_loop(dout, x, out):
+    for i in range(x.size):
+        out[i] = 0.0 if x[i] <= 0 else dout[i]  # torch's rule: blocked where x <= 0 (a NaN x passes)
+
+
+def _elementwise(loop, *arrays):
+    """Run ``loop(*flat arrays, flat out)``; the result has the last array's shape and dtype."""
+    last = arrays[-1]
+    out = np.empty(last.shape, last.dtype)
+    loop(*(np.ascontiguousarray(a).reshape(-1) for a in arrays), out.reshape(-1))
+    return out
+
+
+def _relu_backward(dout, x):
+    """``dout`` where ``x > 0``, else 0, as torch computes it: 0 where ``x <= 0`` (even for an
+    infinite or NaN ``dout``), ``dout`` elsewhere (also where ``x`` is NaN). Same shapes and
+    dtypes expected (:func:`dlbook.layers.core.relu_backward` checks them)."""
+    return _elementwise(_relu_backward_loop, dout, x)
 
 
 @lazy_vectorize()
@@ -132,9 +156,7 @@ def relu(x):
 
     x: any shape -> same shape and dtype.
     """
-    x = as_float_array(x)
-    with _quiet_nan():
-        return _relu(x)
+    return _elementwise(_relu_loop, as_float_array(x))
 
 
 @dispatch("relu_grad")

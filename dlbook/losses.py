@@ -70,7 +70,7 @@ def as_targets(y, t, name="t"):
             if not np.all(t == np.round(t)):
                 raise ValueError(f"{name}: expected integer class labels, got non-integer values")
         t = t.astype(np.intp, copy=False)
-        if t.size and (t.min() < 0 or t.max() >= C):
+        if t.size and not _labels_in_range(t.reshape(-1), C):
             raise ValueError(
                 f"{name}: expected class labels in [0, {C}), got values in [{t.min()}, {t.max()}]"
             )
@@ -79,6 +79,15 @@ def as_targets(y, t, name="t"):
         f"{name}: expected one-hot targets of shape {shape} or integer labels of shape "
         f"{shape[:-1]}, got shape {t.shape}"
     )
+
+
+@njit(cache=True)
+def _labels_in_range(t, C):
+    """Whether every label of t (flat, integer) is in [0, C): one pass (t.min() and t.max() are two)."""
+    for i in range(t.size):
+        if t[i] < 0 or t[i] >= C:
+            return False
+    return True
 
 
 def _check_scores(y, name, func):

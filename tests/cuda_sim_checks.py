@@ -63,6 +63,12 @@ def _elementwise(dt):
         got = dc.to_host(getattr(dc, name)(d))
         assert got.dtype == dt, (name, got.dtype)
         errs.append(rel(got, getattr(A, name)(x)))
+    # ReLU's backward follows torch on both paths: 0 where x <= 0 (even for inf/NaN dout), else dout.
+    from dlbook.layers.core import relu_backward
+
+    xs, ds = np.array([np.nan, -1.0, 0.0, 2.0, -3.0], dt), np.array([1.0, np.inf, np.nan, np.nan, 4.0], dt)
+    np.testing.assert_array_equal(dc.to_host(relu_backward(dc.to_device(ds), dc.to_device(xs))), [1, 0, 0, np.nan, 0])
+    np.testing.assert_array_equal(relu_backward(ds, xs), [1, 0, 0, np.nan, 0])
     return max(errs)
 
 

@@ -1,5 +1,7 @@
 """Dense layers and Sequential: shapes, dtypes, bad input, and float64 gradient checks (rel error <= 1e-7)."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -111,6 +113,25 @@ def test_activation_layers_values_and_dtype():
     r = ReLU()
     r.forward(x)
     np.testing.assert_array_equal(r.backward(np.full_like(x, 2.0)), 2.0 * (x > 0))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_backward_follows_torch_at_nan_and_inf(dtype):
+    """The switch is shut where x <= 0, whatever dout is there (inf * 0 is not NaN), and a NaN
+    input passes dout on: torch's threshold_backward, with no RuntimeWarning."""
+    x = np.array([np.nan, -1.0, 0.0, 2.0, -3.0, 5.0], dtype)
+    dout = np.array([1.0, np.inf, np.nan, np.nan, -np.inf, 4.0], dtype)
+    r = ReLU()
+    r.forward(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dx = r.backward(dout)
+    assert dx.dtype == dtype
+    np.testing.assert_array_equal(dx, [1.0, 0.0, 0.0, np.nan, 0.0, 4.0])
+    torch = pytest.importorskip("torch")
+    xt = torch.tensor(x, requires_grad=True)
+    torch.relu(xt).backward(torch.tensor(dout))
+    np.testing.assert_array_equal(dx, xt.grad.numpy())
 
 
 @pytest.mark.parametrize("onehot", [False, True])

@@ -241,11 +241,11 @@ def softmax(x, axis=-1, out=None):
 
 @cuda.jit
 def _relu_bwd(dout, x, out, one):
-    # out = dout where x > 0, else 0
+    # torch's rule, as on the CPU: 0 where x <= 0 (whatever dout is), dout elsewhere (NaN x too)
     i = cuda.grid(1)
     stride = cuda.gridsize(1)
     while i < out.size:
-        out[i] = dout[i] if x[i] > 0 else dout[i] - dout[i]
+        out[i] = 0 if x[i] <= 0 else dout[i]
         i += stride
 
 
@@ -279,7 +279,7 @@ def _binary(kernel, name, dout, saved):
 
 
 def relu_backward(dout, x):
-    """GPU twin of :func:`dlbook.layers.core.relu_backward`: ``dout * [x > 0]``."""
+    """GPU twin of :func:`dlbook.layers.core.relu_backward`: ``dout * [x > 0]`` (0 where ``x <= 0``)."""
     return _binary(_relu_bwd, "relu_backward", dout, x)
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from .._dispatch import dispatch
 from .._validate import as_float_array, as_input, as_rows, check_finite
-from ..activations import relu, sigmoid, tanh
+from ..activations import _relu_backward, relu, sigmoid, tanh
 from ..losses import as_targets, log_softmax_xent, softmax_xent_backward
 from .base import Layer, check_dout
 
@@ -37,7 +37,9 @@ __all__ = ["Affine", "ReLU", "Sigmoid", "Tanh", "SoftmaxWithLoss", "MeanSquaredL
 @dispatch("affine")
 def affine(x, W, b):
     """The affine map: x (N, D) @ W (D, M) + b (M,) -> (N, M)."""
-    return x @ W + b
+    out = x @ W
+    out += b  # x @ W + b, the bias added in place (no second (N, M) array)
+    return out
 
 
 @dispatch("affine_backward")
@@ -50,8 +52,13 @@ def affine_backward(dout, x, W, need_dx=True):
 
 @dispatch("relu_backward")
 def relu_backward(dout, x):
-    """ReLU's gradient: ``dx = dout * [x > 0]`` (a switch: open where the input was positive)."""
-    return check_dout(dout, x.shape, "ReLU") * (x > 0)
+    """ReLU's gradient: ``dx = dout * [x > 0]`` (a switch: open where the input was positive).
+
+    dout, x: one shape -> dx, x's dtype. As in torch, the switch is shut where ``x <= 0``, so an
+    infinite ``dout`` there gives 0, not NaN, and a NaN input passes ``dout`` on.
+    """
+    dout = check_dout(dout, x.shape, "ReLU").astype(x.dtype, copy=False)
+    return _relu_backward(dout, x)  # a numba loop of: 0 if x <= 0 else dout
 
 
 @dispatch("sigmoid_backward")
@@ -68,6 +75,8 @@ def tanh_backward(dout, y):
 
 def _scalar_dout(dout, name):
     """The upstream gradient of a loss layer as a Python float (a weak scalar: keeps float32)."""
+    if type(dout) is float and math.isfinite(dout):  # the usual dout=1.0, checked at once
+        return dout
     d = np.asarray(dout)
     if d.size != 1 or d.dtype.kind not in "biuf":
         raise ValueError(f"{name}.backward: expected a scalar dout, got shape {d.shape} dtype {d.dtype}")
@@ -113,8 +122,7 @@ class Affine(Layer):
 
     def forward(self, x):
         W, b = self.params["W"], self.params["b"]
-        x = as_input(x, W.dtype)
-        self.x_shape = tuple(x.shape)
+        self.x_shape = np.shape(x)
         self.x = as_rows(x, W.shape[0], W.dtype, "Affine")  # (N, D): an image batch is flattened
         return affine(self.x, W, b)                          # x @ W + b
 
