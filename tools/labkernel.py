@@ -6,15 +6,14 @@ carries its description and smallest text size) and leaves no name behind.
 
 
 def _dlbook_lab_figures():
+    import importlib.util
     import os
-    import sys
 
-    tools = os.path.dirname(os.path.abspath(os.environ["PYTHONSTARTUP"]))
-    sys.path.insert(0, tools)
-    try:
-        import figurefacts
-    finally:
-        sys.path.remove(tools)
+    # Loaded from its file beside this one: the kernel's import path stays the reader's.
+    path = os.path.join(os.path.dirname(os.path.abspath(os.environ["PYTHONSTARTUP"])), "figurefacts.py")
+    spec = importlib.util.spec_from_file_location("_dlbook_figurefacts", path)
+    figurefacts = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(figurefacts)
     figurefacts.install_in_kernel(get_ipython())  # noqa: F821 (IPython's namespace has it)
 
 
