@@ -6,6 +6,7 @@ reads the same output directory, so the build's cost is paid once.
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,22 +26,42 @@ _spec.loader.exec_module(_root_conftest)
 make_sybil = _root_conftest.make_sybil
 
 
-def build_site(site_dir):
-    """Run ``mkdocs build --strict`` into ``site_dir``; fail with the build's output."""
+def _build_command(site_dir):
+    """``mkdocs build --strict`` into ``site_dir``: (argv, env) for subprocess."""
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1", DLBOOK_PROGRESS="0", MPLBACKEND="Agg")
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
-    return proc
+    return [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)], env
+
+
+# The site build takes one core for two minutes or more. It starts in a subprocess as soon as
+# the tests are collected (when a selected test needs it), and the tests that read the site run
+# after the others, so the unit tests and the doctests run on the other core meanwhile.
+_site_build = {}
+
+
+def start_site_build():
+    """Start ``mkdocs build --strict`` into a fresh temporary folder (once per session)."""
+    if "proc" not in _site_build:
+        site = Path(tempfile.mkdtemp(prefix="dlbook-site-"))
+        out = tempfile.TemporaryFile(mode="w+")
+        argv, env = _build_command(site)
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+        _site_build.update(proc=proc, out=out, site=site, started=time.perf_counter())
+    return _site_build
+
+
+def finished_site_build():
+    """Wait for the build of :func:`start_site_build`; fail with its output if it failed."""
+    build = start_site_build()
+    returncode = build["proc"].wait()
+    if "seconds" not in build:
+        build["seconds"] = time.perf_counter() - build["started"]
+    build["out"].seek(0)
+    assert returncode == 0, f"mkdocs build --strict failed:\n{build['out'].read()}"
+    return build["site"]
 
 
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory):
+def built_site():
     """The built site (a directory), built once per session with ``mkdocs build --strict``.
 
     Set env ``DLBOOK_SITE_DIR`` to a site already built to test that one instead (quick
@@ -49,10 +70,8 @@ def built_site(tmp_path_factory):
     prebuilt = os.environ.get("DLBOOK_SITE_DIR")
     if prebuilt:
         return Path(prebuilt)
-    site = tmp_path_factory.mktemp("site")
-    start = time.perf_counter()
-    build_site(site)
-    _build_stats.update(seconds=time.perf_counter() - start, pages=len(html_pages(site)))
+    site = finished_site_build()
+    _build_stats.update(seconds=_site_build["seconds"], pages=len(html_pages(site)))
     return site
 
 
@@ -77,12 +96,21 @@ def pytest_terminal_summary(terminalreporter):
 _cuda_simulator = {}
 
 
+@pytest.hookimpl(trylast=True)  # after -m and -k have deselected what will not run
 def pytest_collection_modifyitems(config, items):
-    """Move the tests that read the simulator's results (fixture ``sim_results``) to the end and
-    start the simulator now."""
-    waiting = [item for item in items if "sim_results" in getattr(item, "fixturenames", ())]
+    """Order the tests: those that need neither the site nor the CUDA simulator first, then the
+    site's tests (fixture ``built_site``), then those that read the simulator's results
+    (fixture ``sim_results``); start the site build and the simulator now, in subprocesses."""
+    def needs(item, fixture):
+        return fixture in getattr(item, "fixturenames", ())
+
+    site = [item for item in items if needs(item, "built_site") and not needs(item, "sim_results")]
+    waiting = [item for item in items if needs(item, "sim_results")]
+    later = set(site) | set(waiting)
+    items[:] = [item for item in items if item not in later] + site + waiting
+    if site and not os.environ.get("DLBOOK_SITE_DIR"):
+        start_site_build()
     if waiting:
-        items[:] = [item for item in items if item not in waiting] + waiting
         start_cuda_simulator()
 
 
@@ -109,9 +137,13 @@ def cuda_simulator_output(timeout=300):
 
 
 def pytest_sessionfinish(session):
-    proc = _cuda_simulator.get("proc")
-    if proc is not None and proc.poll() is None:  # a run stopped early (-x, Ctrl-C)
-        proc.kill()
+    for started in (_cuda_simulator, _site_build):
+        proc = started.get("proc")
+        if proc is not None and proc.poll() is None:  # a run stopped early (-x, Ctrl-C)
+            proc.kill()
+            proc.wait()
+    if "site" in _site_build:
+        shutil.rmtree(_site_build["site"], ignore_errors=True)
 
 
 def is_twin(src):
