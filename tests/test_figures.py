@@ -6,8 +6,8 @@ server and page of tests/test_browser.py) and every figure in its article is mea
 - legibility: its smallest text renders at >= 11 px in a 1280-wide window and >= 9 px in a
   390-wide one. For an SVG figure the text is read from the SVG file itself: a ``<text>``'s
   font size (in the SVG's user units, scaled by any ``transform``) times the image's rendered
-  width over its ``viewBox`` width. A raster figure (a photo, a lab's plot) cannot be read that
-  way; the build writes its smallest text size, in CSS pixels at the image's natural width, in
+  width over its ``viewBox`` width (a photo is an SVG too: the picture inside it, the text as
+  text). A raster figure (a lab's photo, a PNG) cannot be read that way; the build writes its smallest text size, in CSS pixels at the image's natural width, in
   ``data-dlbook-text-px``, and the same rule scales it to the rendered width;
 - clipping: at 390 wide no figure runs off the screen or out of a box that does not scroll (a
   figure wider than the screen scrolls inside its own container), and the page does not scroll
@@ -402,6 +402,38 @@ def test_chinese_figures_match_english(built_site):
     assert not problems, _report(problems)
 
 
+@pytest.mark.slow
+def test_chinese_pages_draw_their_figures_in_chinese(built_site):
+    """Every figure with words is an SVG with its text as text (a photo too: the picture inside
+    it), on the pages and in the labs; a Chinese page shows its English page's figures with every
+    word label through the label table (data/figure_labels.yml): nothing left in English."""
+    from tools import i18n
+
+    labels, figures, problems = i18n.figure_labels(), 0, []
+    for zh_html in sorted((built_site / "zh").rglob("index.html")):
+        en_html = built_site / zh_html.relative_to(built_site / "zh")
+        if not en_html.is_file():
+            continue
+        pair = [[html.parent / img["src"].split("#")[0] for img in _images(html) if "dlbook-figure" in img.get("class", "")]
+                for html in (en_html, zh_html)]
+        rel = zh_html.relative_to(built_site).as_posix()
+        if len(pair[0]) != len(pair[1]):
+            problems.append(f"{rel}: {len(pair[1])} figures, the English page has {len(pair[0])}")
+            continue
+        for en, zh in zip(*pair):
+            figures += 1
+            if en.suffix != ".svg":
+                problems.append(f"{rel}: {en.name} is not an SVG figure")
+                continue
+            expected, missing = i18n.translate_svg(en.read_text(encoding="utf-8"), labels)
+            if missing:
+                problems.append(f"{rel}: {en.name}: labels with no Chinese in the label table: {missing}")
+            elif zh.read_text(encoding="utf-8") != expected:
+                problems.append(f"{rel}: {zh.name} is not {en.name} with its labels in Chinese")
+    assert figures, "no figure found"
+    assert not problems, _report(problems)
+
+
 # ----------------------------------------------------------------- each check can fail (issue 15)
 
 _SMALL_SVG = (
@@ -535,6 +567,44 @@ def test_a_lab_figure_carries_its_facts_in_its_png():
     assert description == "Loss → zero" and text_px == pytest.approx(7 * 96 / 72)
     assert (width, height) == (576, 288)  # 6 x 3 inches at 96 px per inch
     assert facts.png_facts(_plain_png())[:2] == (None, None)
+
+
+def test_a_lab_figure_is_svg_with_its_text_as_text_and_its_facts():
+    """A lab's plot: an SVG whose labels stay text (the Chinese lab translates them) carrying its
+    description and smallest text; a photo: a PNG. Drawn by the formatters the lab's kernel gets."""
+    import numpy as np
+    from IPython.core.interactiveshell import InteractiveShell
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    facts = _figurefacts()
+    shell = InteractiveShell.instance()
+    kept = {key: matplotlib.rcParams[key] for key in ("figure.figsize", "svg.fonttype", "svg.hashsalt")}
+    try:
+        facts.install_in_kernel(shell)
+        shell.events.trigger("pre_run_cell", None)
+        plot, ax = plt.subplots(figsize=(6, 3))
+        ax.plot([0, 1], [1, 0])
+        ax.set_title("Loss & \"accuracy\"")
+        ax.set_xlabel("$x_0$", fontsize=10)  # the 0 is drawn at 0.7 of 10 points
+        photo, ax = plt.subplots(figsize=(6, 3))
+        ax.imshow(np.zeros((80, 80)))
+        ax.set_title("A photo")
+        data, _ = shell.display_formatter.format(plot)
+        assert set(data) >= {"image/svg+xml"} and "image/png" not in data
+        svg = data["image/svg+xml"].encode("utf-8")
+        assert b">Loss &amp; &quot;accuracy&quot;<" in svg or b">Loss &amp; \"accuracy\"<" in svg  # text as text
+        description, text_px, width = facts.svg_facts(svg)
+        assert description == 'Loss & "accuracy"' and text_px == pytest.approx(7 * 96 / 72)
+        assert 400 < width <= 576  # 6 in at 96 px per inch, cut to what is drawn
+        data, _ = shell.display_formatter.format(photo)
+        assert "image/png" in data and "image/svg+xml" not in data
+        assert facts.png_facts(data["image/png"])[0] == "A photo"
+    finally:
+        plt.close("all")
+        matplotlib.rcParams.update(kept)
+        InteractiveShell.clear_instance()
 
 
 def _plain_png():

@@ -37,8 +37,8 @@ def test_no_page_references_anything_outside_the_site(built_site):
 
 @pytest.mark.slow
 def test_figures_are_drawn_at_build_time(built_site):
-    """Pages that plot show their figures as files beside the page (SVG, or JPEG for a photo),
-    never as data: URIs; nothing under docs/ is a committed raster image."""
+    """Pages that plot show their figures as files beside the page (SVG with text as text, a photo
+    as a JPEG inside it), never as data: URIs; nothing under docs/ is a committed raster image."""
     committed = [p for p in (ROOT / "docs").rglob("*") if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".gif"}]
     assert not committed, f"hand-made images committed: {committed}"
     html = built_site / "02-networks" / "activations" / "index.html"

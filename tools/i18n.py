@@ -393,11 +393,15 @@ def translate_svg(svg, labels):
 
     missing = []
 
+    from dlbook.diagrams._draw import translate
+
     def swap(m):
         text = html.unescape(m.group(2))
-        found = translate_label(text, labels)
-        if found == text and re.search(r"[A-Za-z]{2}", text):
-            missing.append(text)
+        found = translate(text, labels)  # None: not in the table (a name like "LSTM" maps to itself)
+        if found is None:
+            if re.search(r"[A-Za-z]{2}", text):
+                missing.append(text)
+            found = text
         return m.group(1) + html.escape(found, quote=False) + m.group(3)
 
     return _SVG_TEXT_RE.sub(swap, svg), missing

@@ -26,7 +26,7 @@ and every page with ``python`` fences gets a notebook of its code (written next 
 page) and a download link at its top.
 
 The site as a reader gets it (tools/sitepolish.py): figures are files beside their page (SVG
-with text as text; a figure showing a photo as JPEG), KaTeX is linked only from pages with
+with text as text; a photo inside it as JPEG), KaTeX is linked only from pages with
 maths, the labs share one Jupyter stylesheet and keep their plots as files, the API pages'
 source code stays out of the search index, which is then tuned so that a term's lesson ranks
 first, and a few accessibility repairs are made to Material's markup.
@@ -66,9 +66,6 @@ def _figure_alt(fig):
     return figurefacts.describe(fig) or "Figure drawn by the code above"
 
 
-# A figure that shows an image at least this many pixels large is a photo: JPEG, not SVG
-# (matplotlib's SVG would embed it as base64 PNG, several times larger).
-PHOTO_PIXELS = 64 * 64
 RASTER_WIDTH_PX = 1100  # a photo figure's width in pixels: 1.6x the 688 px column (drawn twice: light and dark)
 CSS_PX_PER_INCH = 96
 # On a phone a figure shrinks with the column; below this width its smallest text would be under
@@ -80,20 +77,47 @@ DARK_BACKGROUND = "#1e2129"
 DARK_TEXT = "#e2e4e9"
 
 
-def _shows_photo(fig):
-    for ax in fig.axes:
-        for image in ax.get_images():
-            shape = image.get_array().shape
-            if shape[0] * shape[1] >= PHOTO_PIXELS:
-                return True
-    return False
-
-
-def _save_jpeg(fig, dpi):
+def _save_jpeg(fig, dpi, bbox_inches="tight"):
     buf = io.BytesIO()
-    fig.savefig(buf, format="jpeg", dpi=dpi, bbox_inches="tight",
+    fig.savefig(buf, format="jpeg", dpi=dpi, bbox_inches=bbox_inches,
                 pil_kwargs={"quality": 76, "optimize": True, "progressive": True})
     return buf.getvalue()
+
+
+@contextlib.contextmanager
+def _hidden(artists):
+    """The ``artists`` made invisible for the duration of the block."""
+    for artist in artists:
+        artist.set_visible(False)
+    try:
+        yield
+    finally:
+        for artist in artists:
+            artist.set_visible(True)
+
+
+def _photo_svg(fig, dpi):
+    """A photo figure as SVG (bytes): everything it draws except its text as one JPEG at ``dpi``
+    inside the SVG (matplotlib's own SVG would embed a PNG, several times larger), and its text
+    as text, drawn by the browser and translated on a Chinese page like any figure's labels."""
+    import matplotlib
+    from matplotlib.text import Text
+
+    fig.canvas.draw()  # one crop for both drawings: "tight" would crop the JPEG without its text
+    bbox = fig.get_tightbbox(fig.canvas.get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
+    texts = [text for text in fig.findobj(Text) if text.get_visible() and text.get_text().strip()]
+    with _hidden(texts):
+        jpeg = _save_jpeg(fig, dpi, bbox)
+    painted = [fig.patch] + [ax.patch for ax in fig.axes] + [image for ax in fig.axes for image in ax.get_images()]
+    buf = io.BytesIO()
+    with _hidden(painted):
+        fig.savefig(buf, format="svg", bbox_inches=bbox, metadata={"Date": None})
+    svg = buf.getvalue()
+    _, _, width, height = re.search(rb'viewBox="([^"]+)"', svg).group(1).split()
+    image = (b'<image x="0" y="0" width="' + width + b'" height="' + height + b'" preserveAspectRatio="none" '
+             b'xlink:href="data:image/jpeg;base64,' + base64.b64encode(jpeg) + b'"/>\n')
+    first_group = svg.index(b"<g ", svg.index(b"</defs>") if b"</defs>" in svg else 0)
+    return svg[:first_group] + image + svg[first_group:]
 
 
 def _darken(fig):
@@ -118,33 +142,27 @@ def _darken(fig):
 
 
 def _render_figure(fig):
-    """One figure as a JSON record (for the cache): ``alt``, ``ext`` ("svg" or "jpg"), ``data``
-    (base64), ``width`` and ``height`` (CSS px, shown at 96 px per inch; None for SVG, which says
-    so itself), ``natural_width`` (CSS px), ``text_px`` (its smallest text, CSS px at that width)
-    and, for a photo, ``dark``: the figure drawn again for the dark scheme (:func:`_darken`)."""
-    width = height = dark = None
-    if _shows_photo(fig):
-        from PIL import Image
-
-        dpi = max(100, min(220, RASTER_WIDTH_PX / fig.get_figwidth()))
-        data = _save_jpeg(fig, dpi)
-        ext = "jpg"
-        with Image.open(io.BytesIO(data)) as img:
-            width, height = (round(n * CSS_PX_PER_INCH / dpi) for n in img.size)
-        natural_width = width
+    """One figure as a JSON record (for the cache): ``alt``, ``ext`` ("svg"), ``data`` (base64),
+    ``natural_width`` (CSS px), ``text_px`` (its smallest text, CSS px at that width) and, for a
+    photo (:func:`_photo_svg`), ``dark``: the figure drawn again for the dark scheme
+    (:func:`_darken`)."""
+    dark = None
+    photo = figurefacts.shows_photo(fig)
+    dpi = max(100, min(220, RASTER_WIDTH_PX / fig.get_figwidth()))
+    if photo:
+        data = _photo_svg(fig, dpi)
     else:
         buf = io.BytesIO()
         fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})  # same figure, same bytes
         data = buf.getvalue()
-        ext = "svg"
-        natural_width = float(re.search(rb'<svg[^>]*\swidth="([\d.]+)pt"', data).group(1)) * CSS_PX_PER_INCH / 72
+    natural_width = float(re.search(rb'<svg[^>]*\swidth="([\d.]+)pt"', data).group(1)) * CSS_PX_PER_INCH / 72
     points = figurefacts.smallest_text_points(fig)  # after saving: the tick labels hold their text
     alt = _figure_alt(fig)
-    if ext == "jpg":
+    if photo:
         _darken(fig)
-        dark = base64.b64encode(_save_jpeg(fig, dpi)).decode("ascii")
-    return {"alt": alt, "ext": ext, "data": base64.b64encode(data).decode("ascii"),
-            "width": width, "height": height, "natural_width": natural_width,
+        dark = base64.b64encode(_photo_svg(fig, dpi)).decode("ascii")
+    return {"alt": alt, "ext": "svg", "data": base64.b64encode(data).decode("ascii"),
+            "width": None, "height": None, "natural_width": natural_width,
             "text_px": points * CSS_PX_PER_INCH / 72 if points else None, "dark": dark}
 
 
@@ -196,16 +214,22 @@ def _phone_width(natural_width, text_px):
 
 
 def _lab_figure_attributes(data):
-    """A lab's figure (a PNG its kernel drew, tools/figurefacts.py) as the page's figures are: its
-    description as alt text, its size at 96 px per inch, the narrowest it may be shown, the class
-    that the stylesheet sizes and themes. Other images keep their attributes."""
-    if not data.startswith(b"\x89PNG"):
+    """A lab's figure (an SVG or, for a photo, a PNG its kernel drew: tools/figurefacts.py) as the
+    page's figures are: its description as alt text, the narrowest it may be shown, the class that
+    the stylesheet sizes and themes; a PNG also its size at 96 px per inch and its smallest text
+    (an SVG's text is read from the SVG itself). Other images keep their attributes."""
+    if data.startswith(b"\x89PNG"):
+        description, text_px, width, height = figurefacts.png_facts(data)
+        attrs = {"class": "dlbook-figure", "alt": description, "width": width, "height": height}
+        if text_px:
+            attrs["data-dlbook-text-px"] = f"{text_px:.2f}"
+    elif figurefacts.is_svg(data):
+        description, text_px, width = figurefacts.svg_facts(data)
+        attrs = {"class": "dlbook-figure", "alt": description}
+    else:
         return {}
-    description, text_px, width, height = figurefacts.png_facts(data)
-    attrs = {"class": "dlbook-figure", "alt": description, "width": width, "height": height}
     if text_px:
         attrs["style"] = f"min-width: {_phone_width(width, text_px)}px"
-        attrs["data-dlbook-text-px"] = f"{text_px:.2f}"
     return attrs
 
 
@@ -251,6 +275,11 @@ def _executed_notebook(path):
     for cell, result in zip(code, ran):
         cell.outputs = [nbformat.from_dict(output) for output in result["outputs"]]
         cell.execution_count = result["execution_count"]
+        if i18n.is_twin(path):  # the Chinese lab: its figures' labels in Chinese
+            for output in cell.outputs:
+                if "image/svg+xml" in output.get("data", {}):
+                    svg = output.data["image/svg+xml"]
+                    output.data["image/svg+xml"] = _translated_svg("".join(svg) if isinstance(svg, list) else svg, path)
     if "dir" not in _executed_dir:
         _executed_dir["dir"] = tempfile.mkdtemp(prefix="dlbook-labs-")
         atexit.register(shutil.rmtree, _executed_dir["dir"], ignore_errors=True)
@@ -304,11 +333,19 @@ def _in_page_language(record, page):
     labels = i18n.figure_labels()
     record = dict(record, alt=_translated_alt(record["alt"], labels))
     if record["ext"] == "svg":
-        svg, missing = i18n.translate_svg(base64.b64decode(record["data"]).decode("utf-8"), labels)
-        for text in missing:
-            _log.info(f"{page.file.src_uri}: figure label with no Chinese in the label table: {text!r}")
-        record["data"] = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+        for key in ("data", "dark"):  # a photo's dark drawing too
+            if record.get(key):
+                svg = _translated_svg(base64.b64decode(record[key]).decode("utf-8"), page.file.src_uri)
+                record[key] = base64.b64encode(svg.encode("utf-8")).decode("ascii")
     return record
+
+
+def _translated_svg(svg, src_uri):
+    """An SVG figure (text) of the Chinese page ``src_uri`` with its labels in Chinese."""
+    svg, missing = i18n.translate_svg(svg, i18n.figure_labels())
+    for text in missing:
+        _log.info(f"{src_uri}: figure label with no Chinese in the label table: {text!r}")
+    return svg
 
 
 def _page_plots(markdown):

@@ -124,7 +124,7 @@ def share_notebook_css(html, site_dir, page_dir):
 
 
 _DATA_IMG_RE = re.compile(
-    r'<img\b(?P<before>[^>]*?)\bsrc="data:image/(?P<kind>png|jpeg|gif|webp);base64,(?P<data>[A-Za-z0-9+/=\s]+)"(?P<after>[^>]*)>'
+    r'<img\b(?P<before>[^>]*?)\bsrc="data:image/(?P<kind>png|jpeg|gif|webp|svg\+xml);base64,(?P<data>[A-Za-z0-9+/=\s]+)"(?P<after>[^>]*)>'
 )
 _JUPYTER_NO_ALT = "No description has been provided for this image"
 
@@ -140,7 +140,7 @@ def extract_data_images(html, write, alt=None, attributes=None):
 
     def sub(m):
         data = base64.b64decode(m.group("data"))
-        ext = {"jpeg": "jpg"}.get(m.group("kind"), m.group("kind"))
+        ext = {"jpeg": "jpg", "svg+xml": "svg"}.get(m.group("kind"), m.group("kind"))
         name = f"output-{hashlib.sha256(data).hexdigest()[:12]}.{ext}"
         write(name, data)
         before, after = m.group("before"), m.group("after")
