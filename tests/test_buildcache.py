@@ -113,3 +113,80 @@ def test_a_package_change_reruns_the_page_that_imports_it(tmp_path):
     assert _build(site, cache) == (1, 0)   # prose only: reused
     assert "<svg" in (site / "site" / "plot" / "index.html").read_text() or "data:image/svg" in (
         site / "site" / "plot" / "index.html").read_text()
+
+
+def test_a_served_site_is_kept_for_what_it_was_built_from(tmp_path, monkeypatch):
+    """The site a dirty serve keeps is reused only while everything its pages depend on, besides
+    each page's own file (which mkdocs' dirty build compares by time), is the same."""
+    for part in ("dlbook", "tools", "data"):
+        shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# Home\n")
+    (tmp_path / "mkdocs.yml").write_text("site_name: mini\n")
+    monkeypatch.delenv("DLBOOK_ONLY_LANGUAGE", raising=False)
+
+    def key():
+        buildcache.environment_key.cache_clear()
+        return buildcache.site_key(tmp_path)
+
+    kept = key()
+    assert key() == kept
+    (tmp_path / "docs" / "index.md").write_text("# Home\n\nMore prose.\n")
+    assert key() == kept  # a page's own edit: mkdocs rebuilds that page
+    changes = [
+        lambda: (tmp_path / "docs" / "index.zh.md").write_text("# 首页\n"),  # a new page (a twin)
+        lambda: (tmp_path / "mkdocs.yml").write_text("site_name: mini\nnav:\n  - index.md\n"),
+        lambda: (tmp_path / "data" / "figure_labels.yml").write_text('"a": "甲"\n'),
+        lambda: (tmp_path / "tools" / "sitepolish.py").write_text("# changed\n"),
+        lambda: (tmp_path / "dlbook" / "activations.py").write_text("# changed\n"),
+        lambda: monkeypatch.setenv("DLBOOK_ONLY_LANGUAGE", "en"),
+    ]
+    for change in changes:
+        change()
+        assert key() != kept
+        kept = key()
+
+
+@pytest.mark.slow
+def test_a_dirty_serve_starts_from_the_site_it_kept(tmp_path):
+    """The second ``mkdocs serve --dirty`` starts from the first one's site: it builds only the
+    page edited in between, and serves that edit."""
+    import socket
+    import time
+    import urllib.request
+
+    site, cache = _mini_site(tmp_path), tmp_path / "cache"
+    env = dict(os.environ, DLBOOK_BUILD_CACHE=str(cache), NO_MKDOCS_2_WARNING="1", DLBOOK_PROGRESS="0",
+               PYTHONPATH=str(site))
+
+    def serve(until):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        log = tmp_path / "serve.log"
+        with open(log, "w") as out:
+            proc = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "--dirty", "--no-strict",
+                                     "-a", f"127.0.0.1:{port}"], cwd=site, env=env, stdout=out, stderr=out)
+            try:
+                deadline = time.monotonic() + 120
+                while True:
+                    try:
+                        with urllib.request.urlopen(f"http://127.0.0.1:{port}/plot/", timeout=2) as r:
+                            page = r.read().decode()
+                        if until in page:
+                            break
+                    except OSError:
+                        pass
+                    assert time.monotonic() < deadline, log.read_text()
+                    time.sleep(0.2)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+        return page, log.read_text()
+
+    page, log = serve("A page that draws")
+    assert "served site restored" not in log and 'class="dlbook-figure"' in page
+    (site / "docs" / "plot.md").write_text(PAGE + "\nAn edit while no server ran.\n")
+    page, log = serve("An edit while no server ran.")
+    assert "served site restored" in log, log
+    assert 'class="dlbook-figure"' in page

@@ -11,6 +11,9 @@ its code and on the package it imports, so a cached result is keyed by
 Change a kernel in ``dlbook`` and every page re-runs: a stale figure is impossible. Change one
 page's code and only that page re-runs; change its prose and nothing runs.
 
+``mkdocs serve --dirty`` also keeps the site it served (:func:`site_key`, tools/mkdocs_hooks.py)
+and starts the next serve from it: only the pages whose files changed since are built again.
+
 Where: ``$DLBOOK_BUILD_CACHE`` if set, else ``~/.cache/dlbook-build`` — outside the tree, like the
 numba cache. When: on by default for ``mkdocs serve``; ``mkdocs build`` (CI, a release) starts cold
 unless ``DLBOOK_BUILD_CACHE`` is set. ``DLBOOK_BUILD_CACHE=off`` turns it off everywhere.
@@ -56,6 +59,37 @@ def environment_key(root=ROOT):
 
     versions = (platform.python_version(), numpy.__version__, numba.__version__, matplotlib.__version__)
     h.update(repr(versions).encode())
+    return h.hexdigest()[:20]
+
+
+# What a built page depends on besides its own source file and the environment: the site's
+# configuration, data tables and build tools, the set of pages (a new twin changes the language
+# switch of its English page), and mkdocs and its plugins.
+SITE_INPUTS = ("mkdocs.yml", "data", "tools")
+SITE_PACKAGES = ("mkdocs", "mkdocs-material", "mkdocs-static-i18n", "mkdocs-jupyter", "mkdocstrings",
+                 "mkdocstrings-python", "pymdown-extensions", "markdown")
+
+
+def site_key(root=ROOT):
+    """A hash of everything a served site's pages depend on besides each page's own source:
+    :func:`environment_key`, :data:`SITE_INPUTS`, the names of the files under docs/, the language
+    setting (``DLBOOK_ONLY_LANGUAGE``) and the versions of :data:`SITE_PACKAGES`."""
+    from importlib import metadata
+
+    h = hashlib.sha256(environment_key(root).encode())
+    for name in SITE_INPUTS:
+        path = root / name
+        for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if file.is_file() and "__pycache__" not in file.parts:
+                h.update(b"\0" + file.relative_to(root).as_posix().encode() + b"\0" + file.read_bytes())
+    for file in sorted((root / "docs").rglob("*")):
+        h.update(b"\0" + file.relative_to(root).as_posix().encode())
+    h.update(os.environ.get("DLBOOK_ONLY_LANGUAGE", "").encode())
+    for package in SITE_PACKAGES:
+        try:
+            h.update(f"\0{package}={metadata.version(package)}".encode())
+        except metadata.PackageNotFoundError:
+            h.update(f"\0{package}=none".encode())
     return h.hexdigest()[:20]
 
 

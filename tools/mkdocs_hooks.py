@@ -37,6 +37,7 @@ import contextlib
 import hashlib
 import html as html_lib
 import io
+import json
 import logging
 import math
 import atexit
@@ -383,6 +384,8 @@ def _cache_root():
 def _configure_cache(config):
     """One execution cache for plotting pages and notebooks (tools/buildcache.py)."""
     global _cache
+    # Each build hashes the package again: in a long serve it may have changed since the last one.
+    buildcache.environment_key.cache_clear()
     _cache = buildcache.PageCache(_cache_root())
     jupyter = config.plugins.get("mkdocs-jupyter")
     if jupyter is not None and _cache.notebook_dir() is not None:
@@ -419,6 +422,7 @@ def on_files(files, config, **kwargs):
 
 def on_config(config, **kwargs):
     _configure_cache(config)
+    _restore_served_site(config)
     import sys
 
     # In the README's virtual environment (--system-site-packages), nbconvert may come from the
@@ -590,6 +594,7 @@ def _search_indexes(config, **kwargs):
     if plugin is not None and getattr(plugin, "building", False):
         return  # a language's own build, inside the first one: the merged index is not written yet
     site = config["site_dir"]
+    _merge_served_search_index(site)
     indexes = i18n.split_search_index(site) if plugin is not None else None
     if indexes is None:
         indexes = [os.path.join(site, "search", "search_index.json")]
@@ -599,7 +604,93 @@ def _search_indexes(config, **kwargs):
             sitepolish.tune_search_index_file(index, entries)
 
 
-on_post_build = CombinedEvent(_write_build_outputs, _search_indexes)
+# mkdocs serve builds into a new temporary folder each time it starts, so a --dirty serve still
+# built every page once. It now starts from the site the last such serve built, kept in the
+# execution cache under the site's key (buildcache.site_key: the package, the tools, mkdocs.yml,
+# the data tables, the set of pages, the plugins): mkdocs' dirty build then builds only the pages
+# whose files are newer than their copy. Any other change starts from nothing.
+_served = {}
+
+
+def _served_site_slot():
+    """Where a dirty ``mkdocs serve`` keeps its site (None when it does not: another command, not
+    --dirty, or the cache off)."""
+    if _command["name"] != "serve" or not _command.get("dirty"):
+        return None
+    root = buildcache.cache_root("serve")
+    return None if root is None else os.path.join(root, "served-site")
+
+
+def _restore_served_site(config):
+    """Copy the kept site (file times kept) into this serve's folder before its first build. Each
+    build notes the site's key as it starts: what the site it keeps will have been built from."""
+    slot = _served_site_slot()
+    if slot is None:
+        return
+    _served["key"] = buildcache.site_key()
+    if _served.get("restored"):
+        return
+    _served["restored"] = True
+    site = os.path.join(slot, "site")
+    try:
+        with open(os.path.join(slot, "key"), encoding="utf-8") as f:
+            kept = f.read()
+        with open(os.path.join(slot, "search_index.json"), encoding="utf-8") as f:
+            search_index = json.load(f)
+    except (OSError, ValueError):
+        return
+    if kept == _served["key"] and os.path.isdir(site):
+        shutil.copytree(site, config["site_dir"], dirs_exist_ok=True)
+        _served["search_index"] = search_index
+        _log.info(f"served site restored from {slot}: only pages changed since are built")
+
+
+def _page_of(entry):
+    return entry["location"].split("#", 1)[0]
+
+
+def _merge_served_search_index(site):
+    """A dirty build indexes only the pages it built: in a dirty serve the search index keeps the
+    other pages' entries from the build before (this serve's last one, or the kept site's), so the
+    preview's search still finds every page. Works on Material's index as written, before
+    :func:`_search_indexes` splits it by language and tunes it."""
+    path = os.path.join(site, "search", "search_index.json")
+    if _served_site_slot() is None or not os.path.isfile(path):
+        return
+    with open(path, encoding="utf-8") as f:
+        index = json.load(f)
+    before = _served.get("search_index")
+    built = {_page_of(entry) for entry in index["docs"]}
+    docs = index["docs"] + [entry for entry in (before or {"docs": []})["docs"] if _page_of(entry) not in built]
+    # Material's own dirty-reload merge adds the English entries to the Chinese build's index,
+    # which mkdocs-static-i18n merges back: each entry once.
+    seen = set()
+    index["docs"] = [entry for entry in docs
+                     if (key := json.dumps(entry, sort_keys=True)) not in seen and not seen.add(key)]
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(index, f, ensure_ascii=False, separators=(",", ":"))
+    _served["search_index"] = index
+
+
+@event_priority(-300)  # after every language is built and the search indexes are written
+def _keep_served_site(config, **kwargs):
+    """Keep what a dirty serve built, with its key, for the next serve (:func:`_restore_served_site`)."""
+    slot = _served_site_slot()
+    plugin = config.plugins.get("i18n")
+    if slot is None or (plugin is not None and getattr(plugin, "building", False)):
+        return
+    fresh = slot + ".new"
+    shutil.rmtree(fresh, ignore_errors=True)
+    shutil.copytree(config["site_dir"], os.path.join(fresh, "site"))
+    with open(os.path.join(fresh, "search_index.json"), "w", encoding="utf-8") as f:
+        json.dump(_served.get("search_index", {"docs": []}), f, ensure_ascii=False, separators=(",", ":"))
+    with open(os.path.join(fresh, "key"), "w", encoding="utf-8") as f:
+        f.write(_served["key"])
+    shutil.rmtree(slot, ignore_errors=True)
+    os.replace(fresh, slot)
+
+
+on_post_build = CombinedEvent(_write_build_outputs, _search_indexes, _keep_served_site)
 
 
 def on_page_content(html, page, config, files, **kwargs):
