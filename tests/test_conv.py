@@ -316,7 +316,7 @@ def test_stride1_gemm_groups_match_reference(dtype, threaded):
         x, w, b, stride, pad = _conv_data(case, dtype, seed=4)
         ref = C.conv2d_reference(x, w, b, stride=stride, pad=pad)
         x, w, b, stride, pad, _ = check_conv(x, w, b, stride, pad)
-        for y in (_direct.forward(x, w, b, stride, pad, min_work=min_work),  # K % 3 != 0: a part-empty triple
+        for y in (_direct.forward(x, w, b, stride, pad, min_work=min_work, tiny_work=0),  # K % 3 != 0: a part-empty triple
                   _gemm.forward(x, w, b, stride, pad, group=2, min_work=min_work)):
             assert y.dtype == dtype
             np.testing.assert_allclose(y, ref, rtol=0, atol=TOL[dtype] * np.abs(ref).max())
@@ -357,3 +357,28 @@ def _winograd_forward_threaded(x, w, b, pad):
     from dlbook.conv import _winograd
 
     return _winograd.forward(x, w, b, (1, 1), pad, min_work=0)  # the sample split over threads
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_tiny_stride1_convolutions_are_the_kernels_sums(dtype):
+    """Tiny work runs as numpy sums (no kernel to compile): in float64 the same sums in the same
+    order as the stride-1 kernel, bit for bit; in float32 the kernel's fused multiply-adds round
+    differently in the last bits. Inf and NaN go through both alike."""
+    rng = np.random.default_rng(11)
+    for N, Cin, H, W, K, R, S, pad in [(1, 1, 5, 5, 2, 3, 3, 0), (2, 3, 4, 4, 2, 3, 3, 1), (1, 2, 6, 5, 4, 2, 3, (1, 0)),
+                                     (3, 1, 4, 7, 1, 1, 1, 0)]:
+        x = rng.standard_normal((N, Cin, H, W)).astype(dtype)
+        w = rng.standard_normal((K, Cin, R, S)).astype(dtype)
+        b = rng.standard_normal(K).astype(dtype)
+        x[0, 0, 0, 0], x[-1, -1, -1, -1] = np.inf, np.nan
+        x, w, b, stride, padding, _ = check_conv(x, w, b, 1, pad)
+        work = x.shape[0] * K * Cin * R * S * (H + 2 * padding[0] - R + 1) * (W + 2 * padding[1] - S + 1)
+        assert work < _direct.TINY_WORK
+        tiny = _direct.forward(x, w, b, stride, padding)
+        kernel = _direct.forward(x, w, b, stride, padding, tiny_work=0)
+        if dtype == np.float64:
+            np.testing.assert_array_equal(tiny, kernel)
+        else:
+            np.testing.assert_allclose(tiny, kernel, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(tiny, C.conv2d_reference(x, w, b, stride=stride, pad=padding),
+                                   rtol=0, atol=TOL[dtype] * np.nanmax(np.abs(np.where(np.isinf(tiny), 0, tiny))))

@@ -294,7 +294,29 @@ def _conv_s1_dw(dy, xp, dw):
                 dw[k, c, r, s] = acc[r, s]
 
 
-def forward(x, w, b, stride, pad, *, min_work=PARALLEL_MIN_WORK):
+# Below this many multiply-adds, with at most TINY_TAPS taps per output, the stride-1 forward is
+# a few numpy sums (_conv_s1_numpy) instead of the kernel: a reader's first small convolution
+# (the pages' 4x4 and 5x5 examples) does not wait seconds for the kernel to compile, and in
+# float64 the result is the kernel's bit for bit (the same sums in the same order).
+TINY_WORK = 1 << 14
+TINY_TAPS = 64
+
+
+def _conv_s1_numpy(xp, w, b, y):
+    """y = conv2d(xp, w) + b, stride 1, as numpy sums: each tap (c, r, s) in turn adds
+    ``w[:, c, r, s]`` times the shifted input plane to every output, as :func:`_conv_s1_fwd` does
+    (without fused multiply-adds)."""
+    K, C, R, S = w.shape
+    OH, OW = y.shape[2], y.shape[3]
+    acc = np.zeros((xp.shape[0], K, OH, OW), dtype=xp.dtype)
+    for c in range(C):
+        for r in range(R):
+            for s in range(S):
+                acc += w[None, :, c, r, s, None, None] * xp[:, None, c, r : r + OH, s : s + OW]
+    np.add(acc, b[None, :, None, None], out=y)
+
+
+def forward(x, w, b, stride, pad, *, min_work=PARALLEL_MIN_WORK, tiny_work=TINY_WORK):
     """y = conv2d(x, w) + b for checked arrays: x (N, C, H, W), w (K, C, R, S), b (K,) or None."""
     (sh, sw), (ph, pw) = stride, pad
     N, C, H, W = x.shape
@@ -303,6 +325,9 @@ def forward(x, w, b, stride, pad, *, min_work=PARALLEL_MIN_WORK):
     work = y.size * C * R * S
     if (sh, sw) == (1, 1):  # bias added inside the kernel
         bias = b if b is not None else np.zeros(K, dtype=x.dtype)
+        if work < min(tiny_work, min_work) and C * R * S <= TINY_TAPS:
+            _conv_s1_numpy(padded(x, ph, pw), w, bias, y)
+            return y
         run_parallel(_conv_s1_fwd, work, padded(x, ph, pw), w, bias, y, x.dtype == np.float32, min_work=min_work)
         return y
     if (ph or pw) and not np.isfinite(w).all():
