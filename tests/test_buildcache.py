@@ -149,8 +149,8 @@ def test_a_served_site_is_kept_for_what_it_was_built_from(tmp_path, monkeypatch)
 
 @pytest.mark.slow
 def test_a_dirty_serve_starts_from_the_site_it_kept(tmp_path):
-    """The second ``mkdocs serve --dirty`` starts from the first one's site: it builds only the
-    page edited in between, and serves that edit."""
+    """A ``mkdocs serve --dirty`` starts from the site the last dirty serve, or ``mkdocs build``
+    with the cache, built: it builds only the page edited in between, and serves that edit."""
     import socket
     import time
     import urllib.request
@@ -186,6 +186,10 @@ def test_a_dirty_serve_starts_from_the_site_it_kept(tmp_path):
 
     page, log = serve("A page that draws")
     assert "served site restored" not in log and 'class="dlbook-figure"' in page
+    (site / "docs" / "index.md").write_text("# Home\n\nA build with the cache keeps its site too.\n")
+    assert _build(site, cache) == (1, 0)
+    page, log = serve("A page that draws")
+    assert "served site restored" in log, log
     (site / "docs" / "plot.md").write_text(PAGE + "\nAn edit while no server ran.\n")
     page, log = serve("An edit while no server ran.")
     assert "served site restored" in log, log

@@ -605,30 +605,31 @@ def _search_indexes(config, **kwargs):
 
 
 # mkdocs serve builds into a new temporary folder each time it starts, so a --dirty serve still
-# built every page once. It now starts from the site the last such serve built, kept in the
-# execution cache under the site's key (buildcache.site_key: the package, the tools, mkdocs.yml,
+# built every page once. It now starts from the site the last such serve (or a mkdocs build with
+# the persistent cache) built, kept in the execution cache under the site's key (buildcache.site_key: the package, the tools, mkdocs.yml,
 # the data tables, the set of pages, the plugins): mkdocs' dirty build then builds only the pages
 # whose files are newer than their copy. Any other change starts from nothing.
 _served = {}
 
 
 def _served_site_slot():
-    """Where a dirty ``mkdocs serve`` keeps its site (None when it does not: another command, not
-    --dirty, or the cache off)."""
-    if _command["name"] != "serve" or not _command.get("dirty"):
+    """Where the site is kept for the next dirty ``mkdocs serve``: by a dirty serve, and by
+    ``mkdocs build`` when it uses the persistent cache (DLBOOK_BUILD_CACHE); None otherwise."""
+    dirty_serve = _command["name"] == "serve" and _command.get("dirty")
+    if not dirty_serve and _command["name"] != "build":
         return None
-    root = buildcache.cache_root("serve")
+    root = buildcache.cache_root(_command["name"])
     return None if root is None else os.path.join(root, "served-site")
 
 
 def _restore_served_site(config):
-    """Copy the kept site (file times kept) into this serve's folder before its first build. Each
-    build notes the site's key as it starts: what the site it keeps will have been built from."""
+    """Copy the kept site (file times kept) into a dirty serve's folder before its first build.
+    Each build that keeps its site notes the site's key as it starts: what it is built from."""
     slot = _served_site_slot()
     if slot is None:
         return
     _served["key"] = buildcache.site_key()
-    if _served.get("restored"):
+    if _command["name"] != "serve" or _served.get("restored"):
         return
     _served["restored"] = True
     site = os.path.join(slot, "site")
