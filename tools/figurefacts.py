@@ -11,7 +11,7 @@
   translates them, tools/i18n.py), or for a photo a PNG drawn at :data:`LAB_DPI` with a
   256-colour palette. Either carries both facts (:data:`DESCRIPTION_KEY`,
   :data:`TEXT_POINTS_KEY`: attributes of an SVG's root, text chunks of a PNG), where the build
-  reads them back (:func:`lab_figure_facts`).
+  reads them back (:func:`svg_facts`, :func:`png_facts`).
 """
 
 import html
