@@ -78,7 +78,7 @@ DARK_BACKGROUND = "#1e2129"
 DARK_TEXT = "#e2e4e9"
 
 
-def _save_jpeg(fig, dpi, bbox_inches="tight"):
+def _save_jpeg(fig, dpi, bbox_inches):
     buf = io.BytesIO()
     fig.savefig(buf, format="jpeg", dpi=dpi, bbox_inches=bbox_inches,
                 pil_kwargs={"quality": 76, "optimize": True, "progressive": True})
@@ -162,8 +162,7 @@ def _render_figure(fig):
     if photo:
         _darken(fig)
         dark = base64.b64encode(_photo_svg(fig, dpi)).decode("ascii")
-    return {"alt": alt, "ext": "svg", "data": base64.b64encode(data).decode("ascii"),
-            "width": None, "height": None, "natural_width": natural_width,
+    return {"alt": alt, "ext": "svg", "data": base64.b64encode(data).decode("ascii"), "natural_width": natural_width,
             "text_px": points * CSS_PX_PER_INCH / 72 if points else None, "dark": dark}
 
 
@@ -193,10 +192,6 @@ def _figure_html(record, page):
     attrs = ""
     if record.get("text_px"):
         attrs += f' style="min-width: {_phone_width(record["natural_width"], record["text_px"])}px"'
-    if record.get("width"):
-        attrs += f' width="{record["width"]}" height="{record["height"]}"'
-    if record["ext"] != "svg" and record.get("text_px"):  # an SVG's text is read from the SVG itself
-        attrs += f' data-dlbook-text-px="{record["text_px"]:.2f}"'
     src = _queue_figure_file(record["data"], record["ext"], page)
     if record.get("dark"):  # Material shows an image whose src ends in #only-light/#only-dark by the scheme
         dark = _queue_figure_file(record["dark"], record["ext"], page)
@@ -333,11 +328,10 @@ def _in_page_language(record, page):
         return record
     labels = i18n.figure_labels()
     record = dict(record, alt=_translated_alt(record["alt"], labels))
-    if record["ext"] == "svg":
-        for key in ("data", "dark"):  # a photo's dark drawing too
-            if record.get(key):
-                svg = _translated_svg(base64.b64decode(record[key]).decode("utf-8"), page.file.src_uri)
-                record[key] = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    for key in ("data", "dark"):  # every figure is an SVG (a photo's dark drawing too)
+        if record.get(key):
+            svg = _translated_svg(base64.b64decode(record[key]).decode("utf-8"), page.file.src_uri)
+            record[key] = base64.b64encode(svg.encode("utf-8")).decode("ascii")
     return record
 
 
@@ -606,9 +600,10 @@ def _search_indexes(config, **kwargs):
 
 # mkdocs serve builds into a new temporary folder each time it starts, so a --dirty serve still
 # built every page once. It now starts from the site the last such serve (or a mkdocs build with
-# the persistent cache) built, kept in the execution cache under the site's key (buildcache.site_key: the package, the tools, mkdocs.yml,
-# the data tables, the set of pages, the plugins): mkdocs' dirty build then builds only the pages
-# whose files are newer than their copy. Any other change starts from nothing.
+# the persistent cache) built, kept in the execution cache under the site's key (buildcache.site_key:
+# the package, the tools, mkdocs.yml, the data tables, the set of pages, the plugins): mkdocs'
+# dirty build then builds only the pages whose files are newer than their copy. Any other change
+# starts from nothing.
 _served = {}
 
 
